@@ -1,0 +1,40 @@
+# casewise: every target creates the virtual environment when it is missing and is quick when it exists.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+export HF_HUB_OFFLINE := 1
+
+.PHONY: run test venv ingest retrieval-report bench validate clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# The CPU build of torch first, so sentence-transformers does not pull a CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)  ## serve the app on the embedded default at http://127.0.0.1:8000
+	$(PY) -m app
+
+test: $(STAMP)  ## run the whole test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+validate: $(STAMP)  ## validate the question packs
+	$(PY) -m app.content validate
+
+ingest: $(STAMP)
+	$(PY) -m rag ingest
+
+retrieval-report: $(STAMP)  ## recall@k, MRR and declining for BM25, dense and hybrid
+	$(PY) -m rag eval
+
+bench: $(STAMP)  ## performance figures quoted in the README
+	$(PY) -m benchmarks.rag_bench
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,83 @@
+"""What the app builds once per process: settings, question bank, database engine and the guide index.
+
+The guide index loads in a background thread so that /healthz answers at once and /readyz can report 503
+until the embedding model and the index are ready.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from app.content import QuestionBank, load_bank
+from app.db import make_engine
+from app.settings import Settings
+from rag import DEFAULT_MIN_SIMILARITY, Answerer, Embedder, ExtractiveAnswerer, GuideIndex, VectorStore, build_index
+from rag.guide import load_guide
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    bank: QuestionBank
+    engine: Engine
+    index: GuideIndex | None = None
+    answerer: Answerer | None = None
+    error: str | None = None
+    started: float = field(default_factory=time.perf_counter)
+    ready_after: float | None = None
+    _thread: threading.Thread | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.index is not None and self.answerer is not None
+
+
+def load_content(settings: Settings) -> QuestionBank:
+    """Validate the guide and load built-in plus user packs; raises ContentError/RagError with one-line messages."""
+    guide_ids = {s.id for s in load_guide(settings.guide_dir)}
+    dirs = [settings.questions_dir] + ([settings.user_packs_dir] if settings.user_packs_dir else [])
+    return load_bank(dirs, guide_ids=guide_ids)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    return Runtime(settings=settings, bank=load_content(settings),
+                   engine=make_engine(settings.resolved_database_url))
+
+
+def load_guide_index(rt: Runtime, embedder: Embedder | None = None, store: VectorStore | None = None,
+                     answerer: Answerer | None = None) -> None:
+    """Build the embedder, store and index (ingesting when stale). Errors are recorded, not raised."""
+    try:
+        from rag.wiring import make_embedder, make_store
+
+        emb = embedder or make_embedder(rt.settings)
+        st = store or make_store(rt.settings)
+        index = build_index(rt.settings.guide_dir, emb, st, sync=rt.settings.ingest_on_startup)
+        rt.answerer = answerer or ExtractiveAnswerer(
+            index.retriever, rt.settings.answer_min_score or DEFAULT_MIN_SIMILARITY)
+        rt.index = index
+        rt.ready_after = time.perf_counter() - rt.started
+        log.info("guide index ready: %d sections, %d chunks, %.2fs after start",
+                 len(index.sections), len(index.chunks), rt.ready_after)
+    except Exception as exc:  # surfaced through /readyz; the process stays up to report it
+        rt.error = f"{exc.__class__.__name__}: {exc}"
+        log.exception("guide index failed to load")
+
+
+def start_loading(rt: Runtime, **kwargs: object) -> None:
+    rt._thread = threading.Thread(target=load_guide_index, args=(rt,), kwargs=kwargs, name="guide-loader",
+                                  daemon=True)
+    rt._thread.start()
+
+
+def wait_ready(rt: Runtime, timeout: float = 120.0) -> bool:
+    if rt._thread is not None:
+        rt._thread.join(timeout)
+    return rt.ready

@@ -1,0 +1,66 @@
+"""The one typed configuration object. Nothing else in the project reads the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every variable is documented in the README's configuration table; keep the two in step."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Field(default=ROOT / "data", description="Where the SQLite file and Chroma files live.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in DATA_DIR.")
+    content_dir: Path = Field(default=ROOT / "content", description="Guide and built-in question packs.")
+    user_packs_dir: Path | None = Field(default=None, description="Extra question packs loaded beside built-ins.")
+    chroma_path: Path | None = Field(default=None, description="Chroma files; empty means DATA_DIR/chroma.")
+    chroma_host: str = Field(default="", description="Use a Chroma server at this host instead of files.")
+    chroma_port: int = Field(default=8000, ge=1, le=65535)
+    chroma_collection: str = Field(default="guide", description="Collection name for guide chunks.")
+    embedder_model: str = Field(default="all-MiniLM-L6-v2",
+                                description="'all-MiniLM-L6-v2' (bundled) or a sentence-transformers path.")
+    ingest_on_startup: bool = Field(default=True, description="Ingest the guide at start-up if missing or stale.")
+    answer_min_score: float | None = Field(default=None,
+                                           description="Override the calibrated refusal threshold (0-1).")
+    llm_model: str = Field(default="", description="litellm model string; empty means the embedded default.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "INFO"
+
+    @field_validator("chroma_path", "user_packs_dir", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if v == "" else v
+
+    @property
+    def guide_dir(self) -> Path:
+        return self.content_dir / "guide"
+
+    @property
+    def questions_dir(self) -> Path:
+        return self.content_dir / "questions"
+
+    @property
+    def resolved_chroma_path(self) -> Path:
+        return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'casewise.db'}"
+
+    @property
+    def uses_llm(self) -> bool:
+        return bool(self.llm_model.strip())
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings read once per process; tests build their own `Settings(...)` instead of touching env."""
+    return Settings()

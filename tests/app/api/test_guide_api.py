@@ -1,0 +1,94 @@
+"""The guide API contract, readiness, and bad input (always 4xx with a message, never 5xx)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.deps import get_answerer
+from app.main import create_app
+from app.runtime import build_runtime, wait_ready
+from app.settings import Settings
+from rag.answerer import GuideAnswer
+from tests.fakes import FakeAnswerer, HashEmbedder, MemoryStore
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    rt = build_runtime(settings)
+    app = create_app(settings, rt, embedder=HashEmbedder(), store=MemoryStore())
+    with TestClient(app) as c:
+        assert wait_ready(rt, timeout=30)
+        yield c
+
+
+def test_healthz_and_readyz(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    r = client.get("/readyz")
+    assert r.status_code == 200 and r.json()["checks"] == {"index": True, "database": True}
+
+
+def test_readyz_is_503_and_ask_is_503_before_the_index_loads(settings: Settings) -> None:
+    app = create_app(settings)  # no `with`: the lifespan (and so loading) never starts
+    c = TestClient(app)
+    assert c.get("/healthz").status_code == 200
+    assert c.get("/readyz").status_code == 503
+    r = c.post("/api/guide/ask", json={"question": "What is RAG?"})
+    assert r.status_code == 503 and "loading" in r.json()["error"]["message"]
+
+
+def test_ask_returns_the_contract_fields(client: TestClient) -> None:
+    r = client.post("/api/guide/ask", json={"question": "hourly rates for expert labellers"})
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) >= {"answer", "grounded", "citations"}
+    assert isinstance(body["grounded"], bool)
+    for c in body["citations"]:
+        assert {"n", "section_id", "title", "snippet", "score"} <= set(c)
+        assert f"[{c['n']}]" in body["answer"]
+
+
+def test_ask_goes_through_the_injected_answerer(client: TestClient) -> None:
+    fake = FakeAnswerer([GuideAnswer("Not covered.", False)])
+    client.app.dependency_overrides[get_answerer] = lambda: fake  # type: ignore[attr-defined]
+    r = client.post("/api/guide/ask", json={"question": "  padded question  "})
+    assert r.json() == {"answer": "Not covered.", "grounded": False, "citations": [], "nearest": []}
+    assert fake.questions == ["padded question"]
+
+
+@pytest.mark.parametrize("kwargs,status,message", [
+    ({"json": {"question": ""}}, 422, "must not be empty"),
+    ({"json": {"question": " \n\t "}}, 422, "must not be empty"),
+    ({"json": {"question": "x" * 2001}}, 422, "limit is 2000"),
+    ({"json": {}}, 422, "question"),
+    ({"json": {"question": 42}}, 422, "question"),
+    ({"json": ["a list"]}, 422, "JSON object"),
+    ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 422, "not valid JSON"),
+    ({"content": b"plain text"}, 422, "JSON"),
+    ({"content": b"x" * 1_000_001, "headers": {"content-type": "application/json"}}, 413, "limit"),
+])
+def test_bad_ask_requests_get_a_clear_4xx(client: TestClient, kwargs: dict, status: int, message: str) -> None:
+    r = client.post("/api/guide/ask", **kwargs)
+    assert r.status_code == status
+    assert message in r.json()["error"]["message"]
+
+
+def test_sections_list_and_fetch(client: TestClient) -> None:
+    listed = client.get("/api/guide/sections").json()
+    assert len(listed) >= 14 and {"id", "title"} <= set(listed[0])
+    one = client.get(f"/api/guide/sections/{listed[0]['id']}").json()
+    assert one["title"] == listed[0]["title"] and len(one["text"].split()) >= 150
+
+
+def test_unknown_section_is_404(client: TestClient) -> None:
+    r = client.get("/api/guide/sections/no-such-section")
+    assert r.status_code == 404 and "no-such-section" in r.json()["error"]["message"]
+
+
+def test_frontend_is_served_with_a_csp_and_no_inline_script(client: TestClient) -> None:
+    r = client.get("/")
+    assert r.status_code == 200 and "<script type=\"module\" src=" in r.text
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert "<script>" not in r.text

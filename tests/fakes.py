@@ -1,0 +1,80 @@
+"""Test doubles for the seams: a hashing embedder, an in-memory vector store and a canned answerer."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+
+from rag.answerer import Citation, GuideAnswer
+from rag.lexical import tokenize
+from rag.store import DenseHit
+
+
+class HashEmbedder:
+    """Bag-of-stemmed-words hashed into a fixed space: deterministic, instant, and similar texts stay similar."""
+
+    name = "hash-embedder"
+    version = "1"
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.calls: list[list[str]] = []
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for tok in tokenize(t):
+                h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=4).digest(), "little")
+                out[i, h % self.dim] += 1.0
+            n = np.linalg.norm(out[i])
+            if n:
+                out[i] /= n
+        return out
+
+
+class MemoryStore:
+    """A VectorStore in a dict, recording writes so tests can assert what ingestion touched."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[np.ndarray, str, dict[str, Any]]] = {}
+        self.upserted: list[str] = []
+        self.deleted: list[str] = []
+
+    def upsert(self, ids: list[str], embeddings: np.ndarray, documents: list[str],
+               metadatas: list[dict[str, Any]]) -> None:
+        for i, e, d, m in zip(ids, embeddings, documents, metadatas):
+            self.rows[i] = (np.asarray(e), d, dict(m))
+        self.upserted += ids
+
+    def delete(self, ids: list[str]) -> None:
+        for i in ids:
+            self.rows.pop(i, None)
+        self.deleted += ids
+
+    def all_metadata(self) -> dict[str, dict[str, Any]]:
+        return {i: dict(r[2]) for i, r in self.rows.items()}
+
+    def query(self, embedding: np.ndarray, k: int) -> list[DenseHit]:
+        sims = sorted(((float(r[0] @ embedding), i) for i, r in self.rows.items()), reverse=True)
+        return [DenseHit(i, s) for s, i in sims[:k]]
+
+    def count(self) -> int:
+        return len(self.rows)
+
+
+class FakeAnswerer:
+    """Returns queued answers and records the questions it was asked."""
+
+    def __init__(self, answers: list[GuideAnswer] | None = None) -> None:
+        self.answers = list(answers or [])
+        self.questions: list[str] = []
+
+    def answer(self, question: str) -> GuideAnswer:
+        self.questions.append(question)
+        if self.answers:
+            return self.answers.pop(0)
+        return GuideAnswer("Canned answer. [1]", True,
+                           [Citation(1, "feedback-loops", "Feedback loops", "Canned answer.", 0.9)])

@@ -1,0 +1,41 @@
+"""Hybrid retrieval over the real guide with a deterministic embedder and a real Chroma store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.settings import ROOT
+from rag.chunking import chunk_guide
+from rag.guide import load_guide
+from rag.ingest import ingest
+from rag.retrieval import RRF_K, HybridRetriever, Mode
+from rag.store import ChromaStore
+from tests.fakes import HashEmbedder
+
+
+@pytest.fixture
+def retriever(tmp_path: Path) -> HybridRetriever:
+    chunks = chunk_guide(load_guide(ROOT / "content" / "guide"))
+    store, emb = ChromaStore.persistent(tmp_path / "chroma", "guide"), HashEmbedder()
+    ingest(chunks, store, emb)
+    return HybridRetriever(chunks, emb, store)
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_each_mode_finds_the_labelling_section(retriever: HybridRetriever, mode: Mode) -> None:
+    r = retriever.search("hourly rates for expert labellers versus general labellers", k=5, mode=mode)
+    assert "data-quality-and-labelling" in r.sections()[:3]
+
+
+def test_hybrid_scores_are_reciprocal_rank_fusion(retriever: HybridRetriever) -> None:
+    r = retriever.search("synthetic data share of training set", k=5, mode=Mode.hybrid)
+    assert all(0 < h.score <= 2 / (RRF_K + 1) for h in r.hits)
+    assert [h.score for h in r.hits] == sorted((h.score for h in r.hits), reverse=True)
+
+
+def test_confidence_is_low_for_an_unrelated_question(retriever: HybridRetriever) -> None:
+    on = retriever.search("precision and recall for a fraud classifier", mode=Mode.hybrid)
+    off = retriever.search("sourdough bread baking temperature", mode=Mode.hybrid)
+    assert off.confidence < on.confidence
