@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test venv ingest retrieval-report bench validate clean
+.PHONY: run test venv ingest retrieval-report bench calibrate agreement validate clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ retrieval-report: $(STAMP)  ## recall@k, MRR and declining for BM25, dense and h
 
 bench: $(STAMP)  ## performance figures quoted in the README
 	$(PY) -m benchmarks.rag_bench
+	$(PY) -m benchmarks.grading_bench
+
+calibrate: $(STAMP)  ## refit the embedded grader on the exemplars' calib split (writes app/grading/params.json)
+	$(PY) -m evals calibrate
+
+agreement: $(STAMP)  ## the embedded grader vs the exemplar labels, calib and held-out test splits
+	$(PY) -m evals agreement
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

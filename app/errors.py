@@ -14,6 +14,17 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.content.errors import ContentError
+from app.grading.errors import InvalidRubric
+from app.interview.errors import (
+    CriterionNotFound,
+    GradingFailed,
+    InterviewError,
+    NotGradedYet,
+    NothingToGrade,
+    QuestionNotFound,
+    SessionFinished,
+    SessionNotFound,
+)
 from rag.errors import EmbedderUnavailable, RagError, SectionNotFound, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -74,6 +85,20 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app(_: Request, exc: AppError) -> JSONResponse:
         return JSONResponse(status_code=exc.status, content=error_body(exc.code, str(exc)))
+
+    interview_status: dict[type[Exception], tuple[int, str]] = {
+        SessionNotFound: (404, "not_found"), QuestionNotFound: (404, "not_found"),
+        CriterionNotFound: (404, "not_found"), SessionFinished: (409, "conflict"),
+        NothingToGrade: (409, "conflict"), NotGradedYet: (409, "conflict"), InvalidRubric: (422, "invalid_rubric"),
+        GradingFailed: (503, "grading_failed"),
+    }
+
+    async def _interview(_: Request, exc: Exception) -> JSONResponse:
+        status, code = interview_status.get(type(exc), (400, "bad_request"))
+        return JSONResponse(status_code=status, content=error_body(code, str(exc)))
+
+    for exc_type in (*interview_status, InterviewError):
+        app.add_exception_handler(exc_type, _interview)
 
     @app.exception_handler(SectionNotFound)
     async def _section(_: Request, exc: SectionNotFound) -> JSONResponse:

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from app.content import QuestionBank, load_bank
-from app.db import make_engine
+from app.db import make_engine, upgrade
+from app.grading import EmbeddedGrader, StudyFinder
+from app.interview import EmbeddedInterviewer, InterviewFlow, InterviewService
 from app.settings import Settings
 from rag import DEFAULT_MIN_SIMILARITY, Answerer, Embedder, ExtractiveAnswerer, GuideIndex, VectorStore, build_index
 from rag.guide import load_guide
@@ -29,6 +31,8 @@ class Runtime:
     engine: Engine
     index: GuideIndex | None = None
     answerer: Answerer | None = None
+    grader: EmbeddedGrader | None = None
+    interviews: InterviewService | None = None
     error: str | None = None
     started: float = field(default_factory=time.perf_counter)
     ready_after: float | None = None
@@ -36,7 +40,7 @@ class Runtime:
 
     @property
     def ready(self) -> bool:
-        return self.index is not None and self.answerer is not None
+        return self.index is not None and self.answerer is not None and self.interviews is not None
 
 
 def load_content(settings: Settings) -> QuestionBank:
@@ -47,12 +51,15 @@ def load_content(settings: Settings) -> QuestionBank:
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    return Runtime(settings=settings, bank=load_content(settings),
-                   engine=make_engine(settings.resolved_database_url))
+    """Content and database are checked synchronously: a broken pack or database stops start-up at once."""
+    bank = load_content(settings)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    return Runtime(settings=settings, bank=bank, engine=engine)
 
 
 def load_guide_index(rt: Runtime, embedder: Embedder | None = None, store: VectorStore | None = None,
-                     answerer: Answerer | None = None) -> None:
+                     answerer: Answerer | None = None, grader: EmbeddedGrader | None = None) -> None:
     """Build the embedder, store and index (ingesting when stale). Errors are recorded, not raised."""
     try:
         from rag.wiring import make_embedder, make_store
@@ -62,6 +69,9 @@ def load_guide_index(rt: Runtime, embedder: Embedder | None = None, store: Vecto
         index = build_index(rt.settings.guide_dir, emb, st, sync=rt.settings.ingest_on_startup)
         rt.answerer = answerer or ExtractiveAnswerer(
             index.retriever, rt.settings.answer_min_score or DEFAULT_MIN_SIMILARITY)
+        rt.grader = grader or EmbeddedGrader(emb, StudyFinder(index.retriever))
+        flow = InterviewFlow(EmbeddedInterviewer(emb), rt.grader, rt.settings.max_probes)
+        rt.interviews = InterviewService(rt.engine, rt.bank, flow, rt.grader)
         rt.index = index
         rt.ready_after = time.perf_counter() - rt.started
         log.info("guide index ready: %d sections, %d chunks, %.2fs after start",

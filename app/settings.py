@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     ingest_on_startup: bool = Field(default=True, description="Ingest the guide at start-up if missing or stale.")
     answer_min_score: float | None = Field(default=None,
                                            description="Override the calibrated refusal threshold (0-1).")
+    max_probes: int = Field(default=2, ge=0, le=6, description="Follow-up probes per interview at most.")
     llm_model: str = Field(default="", description="litellm model string; empty means the embedded default.")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

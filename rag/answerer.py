@@ -134,8 +134,10 @@ class ExtractiveAnswerer:
         chosen: list[int] = []
         best = float(rel.max())
         while len(chosen) < _MAX_SENTENCES:
-            scores = [(float(rel[i]) - (0.6 * max(float(vecs[i] @ vecs[j]) for j in chosen) if chosen else 0.0), i)
-                      for i in range(len(cands)) if i not in chosen and rel[i] >= best - 0.2]
+            # Near-paraphrases (sections restate key facts) are skipped outright; the rest are MMR-penalised.
+            redundancy = {i: max((float(vecs[i] @ vecs[j]) for j in chosen), default=0.0) for i in range(len(cands))}
+            scores = [(float(rel[i]) - 0.6 * redundancy[i], i) for i in range(len(cands))
+                      if i not in chosen and rel[i] >= best - 0.2 and redundancy[i] < 0.7]
             if not scores:
                 break
             chosen.append(max(scores)[1])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from app.settings import ROOT, Settings
 from tests.fakes import HashEmbedder
@@ -62,3 +64,35 @@ def real_embedder():  # type: ignore[no-untyped-def]
 def chroma_dir(tmp_path: Path) -> Iterator[Path]:
     d = tmp_path / "chroma"
     yield d
+
+
+def _fresh_pg_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """CREATE DATABASE per test, so tests never see each other's rows or a half-migrated schema."""
+    server_url = make_url(request.config.getoption("--pg-url"))
+    # CREATE/DROP DATABASE cannot run inside a transaction block.
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # driver errors vary; all mean "no server"
+        admin.dispose()
+        skip_or_fail(request, f"PostgreSQL unreachable at {server_url.render_as_string()}: {exc.__class__.__name__}")
+    name = f"casewise_test_{secrets.token_hex(6)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            # FORCE ends connections a failed test may have left open in some engine's pool.
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a new SQLite file, or a new PostgreSQL database on the --pg-url server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'casewise.db'}"
+    else:
+        yield from _fresh_pg_database(request)

@@ -78,3 +78,24 @@ class FakeAnswerer:
             return self.answers.pop(0)
         return GuideAnswer("Canned answer. [1]", True,
                            [Citation(1, "feedback-loops", "Feedback loops", "Canned answer.", 0.9)])
+
+
+class FakeGrader:
+    """Returns queued scorecards (or a fixed one) and records every answer it was asked to grade."""
+
+    def __init__(self, cards: list[Any] | None = None) -> None:
+        self.cards = list(cards or [])
+        self.graded: list[str] = []
+
+    @property
+    def fingerprint(self) -> dict[str, Any]:
+        return {"kind": "fake", "version": "1"}
+
+    def grade(self, rubric: Any, answer: str) -> Any:
+        from app.grading.types import CriterionResult, Overall, Scorecard
+
+        self.graded.append(answer)
+        if self.cards:
+            return self.cards.pop(0) if len(self.cards) > 1 else self.cards[0]
+        crits = [CriterionResult(id=c.id, name=c.name, level=1) for c in rubric.criteria]
+        return Scorecard(overall=Overall(score=33.3, band="below_bar"), criteria=crits, grader=self.fingerprint)

@@ -1,7 +1,7 @@
 """HTTP routes, one module per resource, and their dependencies."""
 
-from app.api import guide, health, questions
+from app.api import grading, guide, health, interviews, progress, questions
 
-routers = [health.router, guide.router, questions.router]
+routers = [health.router, guide.router, questions.router, interviews.router, grading.router, progress.router]
 
 __all__ = ["routers"]

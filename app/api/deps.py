@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from app.content import QuestionBank
 from app.errors import NotReady
+from app.grading import EmbeddedGrader
+from app.interview import InterviewService
 from app.runtime import Runtime
 from rag import Answerer, GuideIndex
+
+TOKEN_HEADER = "X-Candidate-Token"
+TOKEN_COOKIE = "casewise_token"
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -43,3 +48,33 @@ def get_bank(rt: RuntimeDep) -> QuestionBank:
 IndexDep = Annotated[GuideIndex, Depends(get_index)]
 AnswererDep = Annotated[Answerer, Depends(get_answerer)]
 BankDep = Annotated[QuestionBank, Depends(get_bank)]
+
+
+def get_interviews(rt: RuntimeDep) -> InterviewService:
+    if rt.interviews is None:
+        raise _not_ready(rt)
+    return rt.interviews
+
+
+def get_grader(rt: RuntimeDep) -> EmbeddedGrader:
+    if rt.grader is None:
+        raise _not_ready(rt)
+    return rt.grader
+
+
+InterviewsDep = Annotated[InterviewService, Depends(get_interviews)]
+GraderDep = Annotated[EmbeddedGrader, Depends(get_grader)]
+
+
+def get_candidate(request: Request, response: Response, interviews: InterviewsDep) -> str:
+    """The caller's candidate id. The first call issues an unguessable token as a header and an HttpOnly cookie."""
+    token = request.headers.get(TOKEN_HEADER) or request.cookies.get(TOKEN_COOKIE)
+    candidate_id, issued = interviews.candidate(token)
+    if issued:
+        response.headers[TOKEN_HEADER] = issued
+        response.set_cookie(TOKEN_COOKIE, issued, httponly=True, samesite="strict", max_age=365 * 24 * 3600,
+                            secure=request.url.scheme == "https")
+    return candidate_id
+
+
+CandidateDep = Annotated[str, Depends(get_candidate)]

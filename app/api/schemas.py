@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, field_validator
+
+from app.content import Level, QuestionType
 
 MAX_QUESTION_CHARS = 2000
 
@@ -66,3 +70,65 @@ class QuestionSummary(BaseModel):
     competencies: list[str]
     suggested_minutes: int
     guide_sections: list[str]
+
+
+MAX_ANSWER_CHARS = 20_000
+
+
+def _text(v: str, what: str) -> str:
+    if not v.strip():
+        raise ValueError(f"{what} must not be empty")
+    if len(v) > MAX_ANSWER_CHARS:
+        raise ValueError(f"{what} is {len(v)} characters; the limit is {MAX_ANSWER_CHARS}")
+    return v
+
+
+class StartInterview(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question_id: str | None = None
+    type: QuestionType | None = None
+    level: Level | None = None
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+
+    @field_validator("text")
+    @classmethod
+    def _ok(cls, v: str) -> str:
+        return _text(v, "text")
+
+
+class DisputeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    criterion_id: str
+    reason: str
+
+    @field_validator("reason")
+    @classmethod
+    def _ok(cls, v: str) -> str:
+        v = _text(v, "reason")
+        if len(v) > 2000:
+            raise ValueError(f"reason is {len(v)} characters; the limit is 2000")
+        return v
+
+
+class GradeIn(BaseModel):
+    """Stateless grading: an answer plus a bank question id, or an inline question with a rubric/reference."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answer: str
+    question_id: str | None = None
+    question: str | None = None
+    rubric: list[dict[str, Any]] | None = None
+    reference_answer: str | None = None
+
+    @field_validator("answer")
+    @classmethod
+    def _ok(cls, v: str) -> str:
+        return _text(v, "answer")

@@ -1,5 +1,64 @@
-"""Persistence: the database engine (SQLite by default, PostgreSQL through DATABASE_URL)."""
+"""Persistence: the engine (SQLite by default, PostgreSQL through DATABASE_URL), tables, migrations and queries."""
 
+from app.db.crud import (
+    add_dispute,
+    add_turn,
+    create_session,
+    criterion_grades,
+    final_grades_for,
+    get_or_create_candidate,
+    get_session_for,
+    hash_token,
+    latest_grade,
+    list_disputes,
+    list_sessions,
+    list_turns,
+    save_grade,
+    set_state,
+)
 from app.db.engine import check_database, make_engine
+from app.db.migrate import upgrade
+from app.db.models import (
+    DISPUTE_DECISIONS,
+    GRADE_KINDS,
+    SESSION_STATES,
+    TURN_KINDS,
+    TURN_ROLES,
+    Candidate,
+    CriterionGrade,
+    Dispute,
+    Grade,
+    InterviewSession,
+    Turn,
+)
 
-__all__ = ["check_database", "make_engine"]
+__all__ = [
+    "DISPUTE_DECISIONS",
+    "GRADE_KINDS",
+    "SESSION_STATES",
+    "TURN_KINDS",
+    "TURN_ROLES",
+    "Candidate",
+    "CriterionGrade",
+    "Dispute",
+    "Grade",
+    "InterviewSession",
+    "Turn",
+    "add_dispute",
+    "add_turn",
+    "check_database",
+    "create_session",
+    "criterion_grades",
+    "final_grades_for",
+    "get_or_create_candidate",
+    "get_session_for",
+    "hash_token",
+    "latest_grade",
+    "list_disputes",
+    "list_sessions",
+    "list_turns",
+    "make_engine",
+    "save_grade",
+    "set_state",
+    "upgrade",
+]

@@ -1,0 +1,28 @@
+"""Stateless grading: POST /api/grade with a bank question id or an inline question and rubric."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from app.api.deps import BankDep, GraderDep
+from app.api.schemas import GradeIn
+from app.errors import NotFound
+from app.grading import InvalidRubric, from_inline, from_question
+
+router = APIRouter(prefix="/api", tags=["grading"])
+
+
+@router.post("/grade")
+def grade(body: GradeIn, grader: GraderDep, bank: BankDep) -> dict[str, Any]:
+    if body.question_id:
+        q = bank.get(body.question_id)
+        if q is None:
+            raise NotFound(f"no question with id {body.question_id!r}")
+        rubric = from_question(q)
+    elif body.question is None:
+        raise InvalidRubric("give question_id, or an inline question with a rubric and/or a reference_answer")
+    else:
+        rubric = from_inline(body.question, body.rubric, body.reference_answer)
+    return grader.grade(rubric, body.answer).to_dict()

@@ -1,0 +1,25 @@
+"""Grading answers against anchored rubrics: the Grader protocol, the embedded grader and the scorecard."""
+
+from typing import Any, Protocol
+
+from app.grading.embedded import GRADER_VERSION, EmbeddedGrader, Params, screen
+from app.grading.errors import GradingError, InvalidRubric
+from app.grading.rubric import GradingRubric, RubricCriterion, from_inline, from_question
+from app.grading.study import StudyFinder
+from app.grading.types import CriterionResult, Overall, Scorecard, StudyLink, Summary
+
+
+class Grader(Protocol):
+    """Grades one answer against a rubric. Implementations must be deterministic for the same input."""
+
+    @property
+    def fingerprint(self) -> dict[str, Any]: ...
+
+    def grade(self, rubric: GradingRubric, answer: str) -> Scorecard: ...
+
+
+__all__ = [
+    "GRADER_VERSION", "CriterionResult", "EmbeddedGrader", "Grader", "GradingError", "GradingRubric",
+    "InvalidRubric", "Overall", "Params", "RubricCriterion", "Scorecard", "StudyFinder", "StudyLink", "Summary",
+    "from_inline", "from_question", "screen",
+]

@@ -1,0 +1,52 @@
+"""The scorecard: what every grader returns and what the API, the database and the evals consume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class StudyLink(BaseModel):
+    section_id: str
+    title: str
+    anchor: str = ""
+    snippet: str = ""
+
+
+class CriterionResult(BaseModel):
+    id: str
+    name: str
+    competency: str | None = None
+    weight: float = 1.0
+    level: int = Field(ge=0, le=3)
+    evidence: list[str] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)
+    study: list[StudyLink] = Field(default_factory=list)
+    uncertain: bool = False
+
+
+class Overall(BaseModel):
+    score: float
+    band: str
+
+
+class Summary(BaseModel):
+    strengths: list[str] = Field(default_factory=list)
+    improvement: str = ""
+
+
+class Scorecard(BaseModel):
+    """A graded answer, or an abstention with a reason and a message for the candidate (never a silent zero)."""
+
+    abstained: bool = False
+    reason: str | None = None
+    message: str | None = None
+    overall: Overall | None = None
+    criteria: list[CriterionResult] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)
+    summary: Summary = Field(default_factory=Summary)
+    grader: dict[str, Any] = Field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")

@@ -1,0 +1,33 @@
+"""Errors of the interview layer; app/errors.py maps them to HTTP statuses."""
+
+from __future__ import annotations
+
+from app.interview.flow import NothingToGrade, SessionFinished
+
+
+class InterviewError(Exception):
+    """Base class for interview problems caused by the request."""
+
+
+class SessionNotFound(InterviewError):
+    """No such interview for this candidate (someone else's id looks exactly like a missing one)."""
+
+
+class QuestionNotFound(InterviewError):
+    """An unknown question id, or no question matches the requested type and level."""
+
+
+class CriterionNotFound(InterviewError):
+    """A dispute names a criterion the question does not have."""
+
+
+class NotGradedYet(InterviewError):
+    """Disputes need a scorecard to dispute."""
+
+
+class GradingFailed(InterviewError):
+    """The grader failed (a server fault); the candidate's answers are saved and grading can be retried."""
+
+
+__all__ = ["CriterionNotFound", "GradingFailed", "InterviewError", "NotGradedYet", "NothingToGrade", "QuestionNotFound",
+           "SessionFinished", "SessionNotFound"]

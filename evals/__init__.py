@@ -1,0 +1,1 @@
+"""Offline evaluation of the grader: datasets, metrics, calibration and reports."""

@@ -1,0 +1,52 @@
+"""POST /api/grade: stateless grading with a bank question, an inline rubric or a reference answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.runtime import build_runtime, wait_ready
+from app.settings import Settings
+from tests.fakes import HashEmbedder, MemoryStore
+
+ANSWER = "I would define precision and recall targets on a labelled set and watch drift after launch."
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    rt = build_runtime(settings)
+    with TestClient(create_app(settings, rt, embedder=HashEmbedder(), store=MemoryStore())) as c:
+        assert wait_ready(rt, timeout=30)
+        yield c
+
+
+def test_grade_by_question_id(client: TestClient) -> None:
+    r = client.post("/api/grade", json={"question_id": "support-reply-drafts", "answer": ANSWER})
+    assert r.status_code == 200 and len(r.json()["criteria"]) == 5
+
+
+def test_grade_with_inline_rubric_and_with_reference_only(client: TestClient) -> None:
+    r = client.post("/api/grade", json={"question": "How would you evaluate a fraud model?", "answer": ANSWER,
+                                        "rubric": [{"id": "metrics", "description": "precision and recall targets"},
+                                                   {"id": "drift", "description": "monitors drift", "weight": 2}]})
+    assert r.status_code == 200 and [c["id"] for c in r.json()["criteria"]] == ["metrics", "drift"]
+    r = client.post("/api/grade", json={"question": "How would you evaluate a fraud model?", "answer": ANSWER,
+                                        "reference_answer": "Set precision and recall targets; monitor drift."})
+    assert r.status_code == 200 and r.json()["criteria"][0]["id"] == "reference"
+
+
+@pytest.mark.parametrize("body,status,message", [
+    ({"answer": ANSWER}, 422, "give question_id"),
+    ({"answer": ANSWER, "question": "Q"}, 422, "give a rubric"),
+    ({"answer": ANSWER, "question": "Q", "rubric": [{"id": "a"}]}, 422, "rubric[0].description"),
+    ({"answer": ANSWER, "question": "Q", "rubric": "not a list"}, 422, "rubric"),
+    ({"answer": "", "question_id": "support-reply-drafts"}, 422, "must not be empty"),
+    ({"answer": "x" * 20_001, "question_id": "support-reply-drafts"}, 422, "limit is 20000"),
+    ({"answer": ANSWER, "question_id": "nope"}, 404, "no question"),
+])
+def test_bad_grade_requests(client: TestClient, body: dict, status: int, message: str) -> None:
+    r = client.post("/api/grade", json=body)
+    assert r.status_code == status and message in r.json()["error"]["message"]
