@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test venv ingest retrieval-report bench calibrate agreement validate clean
+.PHONY: run test e2e screenshots venv ingest retrieval-report bench drift-gate calibrate agreement validate clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ run: $(STAMP)  ## serve the app on the embedded default at http://127.0.0.1:8000
 test: $(STAMP)  ## run the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+e2e: $(STAMP)  ## the browser journeys only (Chromium at /usr/bin/chromium)
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+screenshots: $(STAMP)  ## rewrite docs/screenshots/*.png from the interview journey
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e -k full_interview $(PYTEST_ARGS)
+
 validate: $(STAMP)  ## validate the question packs
 	$(PY) -m app.content validate
 
@@ -36,6 +42,9 @@ retrieval-report: $(STAMP)  ## recall@k, MRR and declining for BM25, dense and h
 bench: $(STAMP)  ## performance figures quoted in the README
 	$(PY) -m benchmarks.rag_bench
 	$(PY) -m benchmarks.grading_bench
+
+drift-gate: $(STAMP)  ## the embedded grader on the gold test split vs evals/baselines (CI runs this)
+	$(PY) -m evals gate --quiet
 
 calibrate: $(STAMP)  ## refit the embedded grader on the exemplars' calib split (writes app/grading/params.json)
 	$(PY) -m evals calibrate

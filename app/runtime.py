@@ -2,6 +2,10 @@
 
 The guide index loads in a background thread so that /healthz answers at once and /readyz can report 503
 until the embedding model and the index are ready.
+
+With a model configured (LLM_MODEL, or a per-role INTERVIEWER_MODEL / JUDGE_MODEL / ANSWERER_MODEL), the LLM
+components wrap the embedded ones, which stay built as their fallbacks. Without one, nothing LLM-related is
+built or imported.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from sqlalchemy.engine import Engine
 
 from app.content import QuestionBank, load_bank
 from app.db import make_engine, upgrade
-from app.grading import EmbeddedGrader, StudyFinder
-from app.interview import EmbeddedInterviewer, InterviewFlow, InterviewService
+from app.grading import EmbeddedGrader, Grader, StudyFinder
+from app.interview import EmbeddedInterviewer, Interviewer, InterviewFlow, InterviewService
 from app.settings import Settings
 from rag import DEFAULT_MIN_SIMILARITY, Answerer, Embedder, ExtractiveAnswerer, GuideIndex, VectorStore, build_index
 from rag.guide import load_guide
@@ -32,6 +36,7 @@ class Runtime:
     index: GuideIndex | None = None
     answerer: Answerer | None = None
     grader: EmbeddedGrader | None = None
+    judge: Grader | None = None  # the final grader of interviews when a judge model is set (LLM or ensemble)
     interviews: InterviewService | None = None
     error: str | None = None
     started: float = field(default_factory=time.perf_counter)
@@ -70,7 +75,17 @@ def load_guide_index(rt: Runtime, embedder: Embedder | None = None, store: Vecto
         rt.answerer = answerer or ExtractiveAnswerer(
             index.retriever, rt.settings.answer_min_score or DEFAULT_MIN_SIMILARITY)
         rt.grader = grader or EmbeddedGrader(emb, StudyFinder(index.retriever))
-        flow = InterviewFlow(EmbeddedInterviewer(emb), rt.grader, rt.settings.max_probes)
+        interviewer: Interviewer = EmbeddedInterviewer(emb)
+        if rt.settings.uses_llm:
+            try:
+                interviewer = wire_llm(rt, interviewer)
+            except Exception as exc:  # the embedded components still serve; /readyz counts the failure
+                from app.llm import telemetry
+
+                log.exception("LLM components failed to start; serving the embedded ones")
+                telemetry.degraded("startup", exc.__class__.__name__, str(exc))
+                rt.judge = None
+        flow = InterviewFlow(interviewer, rt.grader, rt.settings.max_probes, judge=rt.judge)
         rt.interviews = InterviewService(rt.engine, rt.bank, flow, rt.grader)
         rt.index = index
         rt.ready_after = time.perf_counter() - rt.started
@@ -79,6 +94,28 @@ def load_guide_index(rt: Runtime, embedder: Embedder | None = None, store: Vecto
     except Exception as exc:  # surfaced through /readyz; the process stays up to report it
         rt.error = f"{exc.__class__.__name__}: {exc}"
         log.exception("guide index failed to load")
+
+
+def wire_llm(rt: Runtime, interviewer: Interviewer) -> Interviewer:
+    """Wrap the embedded components in their LLM versions, for each role that has a model."""
+    from app.grading.ensemble import EnsembleGrader
+    from app.grading.llm_judge import LLMJudge
+    from app.interview.llm_interviewer import LLMInterviewer
+    from app.llm import LLMClient, LLMConfig, ReplyCache
+    from rag.llm_answerer import LLMAnswerer
+
+    s = rt.settings
+    if s.model_for("interviewer") and isinstance(interviewer, EmbeddedInterviewer):
+        interviewer = LLMInterviewer(LLMClient(LLMConfig.from_settings(s, "interviewer")), interviewer)
+    if s.model_for("judge") and isinstance(rt.grader, EmbeddedGrader):
+        cache = ReplyCache(s.llm_cache_path) if s.llm_cache else None
+        judge = LLMJudge(LLMClient(LLMConfig.from_settings(s, "judge")), rt.grader, cache)
+        rt.judge = EnsembleGrader(judge, rt.grader) if s.grader_mode == "ensemble" else judge
+    if s.model_for("answerer") and isinstance(rt.answerer, ExtractiveAnswerer):
+        rt.answerer = LLMAnswerer(LLMClient(LLMConfig.from_settings(s, "answerer")), rt.answerer)
+    log.info("LLM mode: interviewer=%s judge=%s (%s) answerer=%s", s.model_for("interviewer") or "embedded",
+             s.model_for("judge") or "embedded", s.grader_mode, s.model_for("answerer") or "embedded")
+    return interviewer
 
 
 def start_loading(rt: Runtime, **kwargs: object) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,11 +32,28 @@ class Settings(BaseSettings):
                                            description="Override the calibrated refusal threshold (0-1).")
     max_probes: int = Field(default=2, ge=0, le=6, description="Follow-up probes per interview at most.")
     llm_model: str = Field(default="", description="litellm model string; empty means the embedded default.")
+    llm_api_base: str = Field(default="", description="Provider URL, e.g. an OpenAI-compatible server's /v1.")
+    llm_api_key: SecretStr | None = Field(default=None,
+                                          description="API key; empty means the provider's usual variable.")
+    llm_timeout: float = Field(default=30.0, gt=0, le=600,
+                               description="Seconds one LLM operation may take, retries included.")
+    llm_retries: int = Field(default=2, ge=0, le=10,
+                             description="Retries on 429, 5xx, refused connections and broken streams.")
+    llm_max_tokens: int = Field(default=1024, ge=16, le=32_000, description="Most tokens one completion may use.")
+    llm_temperature: float = Field(default=0.3, ge=0, le=2,
+                                   description="Interviewer and answerer temperature; the judge always uses 0.")
+    llm_seed: int | None = Field(default=7, description="Fixed seed for judging, where the provider takes one.")
+    llm_cache: bool = Field(default=True, description="Cache judge replies in DATA_DIR/llm_cache.sqlite.")
+    interviewer_model: str = Field(default="", description="Model for the interviewer; empty means LLM_MODEL.")
+    judge_model: str = Field(default="", description="Model for the rubric judge; empty means LLM_MODEL.")
+    answerer_model: str = Field(default="", description="Model for guide answers; empty means LLM_MODEL.")
+    grader_mode: Literal["llm", "ensemble"] = Field(
+        default="llm", description="With a judge model: the LLM judge alone, or combined with the embedded grader.")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
 
-    @field_validator("chroma_path", "user_packs_dir", mode="before")
+    @field_validator("chroma_path", "user_packs_dir", "llm_api_key", "llm_seed", mode="before")
     @classmethod
     def _empty_is_none(cls, v: object) -> object:
         return None if v == "" else v
@@ -56,9 +74,19 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'casewise.db'}"
 
+    def model_for(self, role: Literal["interviewer", "judge", "answerer"]) -> str:
+        """The litellm model string for one role: its own setting, else LLM_MODEL; empty means embedded."""
+        own = {"interviewer": self.interviewer_model, "judge": self.judge_model,
+               "answerer": self.answerer_model}[role]
+        return (own or self.llm_model).strip()
+
     @property
     def uses_llm(self) -> bool:
-        return bool(self.llm_model.strip())
+        return any(self.model_for(r) for r in ("interviewer", "judge", "answerer"))
+
+    @property
+    def llm_cache_path(self) -> Path:
+        return self.data_dir / "llm_cache.sqlite"
 
 
 @lru_cache

@@ -1,4 +1,4 @@
-"""`python -m evals`: calibrate the embedded grader and report its agreement with labelled answers."""
+"""`python -m evals`: run the grader over labelled data, gate drift, keep baselines, and write reports."""
 
 from __future__ import annotations
 
@@ -8,39 +8,175 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from app.grading.embedded import EmbeddedGrader, Params
-from app.settings import get_settings
-from evals.calibrate import agreement, collect, fit, save
-from evals.exemplars import load_exemplars
-from rag.wiring import make_embedder
+from app.settings import ROOT, get_settings
+from evals.items import EvalItem, load_gold
+
+RUNS_DIR = ROOT / "evals" / "runs"
+BASELINES = ROOT / "evals" / "baselines"
+DEFAULT_BASELINE = BASELINES / "embedded-gold-test.json"
 
 
 def _out(s: str) -> None:
     sys.stdout.write(s + "\n")
 
 
+def _history_db() -> Path:
+    return get_settings().data_dir / "evals.db"
+
+
+def load_dataset(name: str, split: str | None) -> tuple[str, list[EvalItem]]:
+    settings = get_settings()
+    if name == "gold":
+        items = load_gold(settings.questions_dir)
+    else:
+        from evals.items import load_external_items
+
+        path = Path(name)
+        if not path.exists():
+            raise SystemExit(f"error: no dataset {name!r} (use 'gold' or a JSONL path)")
+        items = load_external_items(path)
+        name = path.stem
+    if split and split != "all":
+        items = [i for i in items if i.split == split]
+        if not items:
+            raise SystemExit(f"error: dataset {name} has no items in split {split!r}")
+        name = f"{name}-{split}"
+    return name, items
+
+
+def _summary(rec) -> str:  # type: ignore[no-untyped-def]
+    from evals.report import summary_table
+
+    return summary_table(rec)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from evals import history
+    from evals.runner import make_grader, run
+
+    settings = get_settings()
+    name, items = load_dataset(args.dataset, args.split)
+    grader = make_grader(args.grader, settings)
+    rec = run(grader, items, name, repeats=args.repeats, quiet=args.quiet, resamples=args.resamples,
+              settings={"embedder_model": settings.embedder_model, "llm_model": settings.llm_model})
+    path = rec.save(args.out)
+    history.record(_history_db(), rec, path)
+    _out(_summary(rec))
+    _out(f"run record: {path}")
+    return 0
+
+
+def _resolve_run(ref: str | None) -> Path:
+    from evals import history
+
+    if ref is None:
+        runs = history.runs(_history_db())
+        if not runs:
+            raise SystemExit("error: no runs yet; `python -m evals run` first")
+        return Path(runs[-1]["path"])
+    p = Path(ref)
+    if p.exists():
+        return p
+    found = history.find(_history_db(), ref)
+    if found is None:
+        raise SystemExit(f"error: no run {ref!r}")
+    return found
+
+
+def _tolerances(pairs: list[str]) -> dict[str, float]:
+    out = {}
+    for p in pairs:
+        key, _, val = p.partition("=")
+        try:
+            out[key] = float(val)
+        except ValueError:
+            raise SystemExit(f"error: --tol expects metric=number, got {p!r}") from None
+    return out
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    from evals.drift import compare, format_report
+    from evals.record import RunRecord
+
+    baseline = RunRecord.load(args.baseline)
+    run = RunRecord.load(_resolve_run(args.run))
+    rep = compare(run, baseline, _tolerances(args.tol or []))
+    _out(format_report(rep, run, baseline))
+    return 0 if rep.ok else 1
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    """What CI runs: the embedded grader on the gold test split, compared with the committed baseline."""
+    from evals import history
+    from evals.drift import compare, format_report
+    from evals.record import RunRecord
+    from evals.runner import make_grader, run
+
+    baseline = RunRecord.load(args.baseline)
+    name, items = load_dataset("gold", "test")
+    rec = run(make_grader("embedded", get_settings()), items, name, quiet=args.quiet, resamples=200)
+    path = rec.save(args.out)
+    history.record(_history_db(), rec, path)
+    rep = compare(rec, baseline)
+    _out(format_report(rep, rec, baseline))
+    return 0 if rep.ok else 1
+
+
+def cmd_baseline_update(args: argparse.Namespace) -> int:
+    from evals.drift import write_baseline
+    from evals.record import RunRecord
+    from evals.runner import make_grader, run
+
+    if args.run:
+        rec = RunRecord.load(_resolve_run(args.run))
+    else:
+        name, items = load_dataset("gold", "test")
+        rec = run(make_grader("embedded", get_settings()), items, name, quiet=args.quiet)
+    path = BASELINES / f"{args.name}.json"
+    write_baseline(rec, path, args.reason)
+    _out(f"baseline {path} updated from run {rec.run_id}: {args.reason}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from evals import history
+    from evals.record import RunRecord
+    from evals.report import write_report
+
+    paths = [_resolve_run(r) for r in args.runs] or [_resolve_run(None)]
+    recs = [RunRecord.load(p) for p in paths]
+    md, html = write_report(recs, history.runs(_history_db(), recs[0].dataset["name"]), args.out)
+    _out(f"report: {md}\nreport: {html}")
+    return 0
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    from app.grading.embedded import EmbeddedGrader, Params
+    from evals.calibrate import collect, fit, save
+    from rag.wiring import make_embedder
+
     settings = get_settings()
-    items = load_exemplars(settings.questions_dir)
+    calib = [i for i in load_gold(settings.questions_dir) if i.split == "calib" and i.levels and not i.expected]
     grader = EmbeddedGrader(make_embedder(settings))
-    calib = [i for i in items if i.split == "calib"]
-    rows, _ = collect(grader, calib)
-    params = fit(grader, rows)
+    params = fit(grader, collect(grader, calib)[0])
     if not args.dry_run:
-        save(params, f"exemplars calib split: {len({i.question.id for i in calib})} questions, {len(calib)} answers")
+        save(params, f"gold calib split: {len({i.rubric.question_id for i in calib})} questions, "
+                     f"{len(calib)} labelled answers")
     grader.params = Params(params.weights, params.bias, params.cuts)
-    _out(f"fitted on {len(calib)} calib answers ({len(rows)} criterion labels)")
     _out(f"weights {params.weights} bias {params.bias} cuts {params.cuts}")
-    return cmd_agreement(args, grader)
+    return _agreement(grader)
 
 
-def cmd_agreement(args: argparse.Namespace, grader: EmbeddedGrader | None = None) -> int:
+def _agreement(grader=None) -> int:  # type: ignore[no-untyped-def]
+    from app.grading.embedded import EmbeddedGrader
+    from evals.calibrate import agreement, collect
+    from rag.wiring import make_embedder
+
     settings = get_settings()
-    items = load_exemplars(settings.questions_dir)
+    items = load_gold(settings.questions_dir)
     grader = grader or EmbeddedGrader(make_embedder(settings))
     for split in ("calib", "test"):
-        rows, abstained = collect(grader, [i for i in items if i.split == split])
-        a = agreement(grader, rows, abstained)
+        a = agreement(grader, *collect(grader, [i for i in items if i.split == split]))
         _out(f"{split}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
                                       for k, v in asdict(a).items()))
     return 0
@@ -62,17 +198,53 @@ def cmd_disputes_export(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="grade a labelled dataset and write a run record")
+    r.add_argument("--grader", default="embedded", help="'embedded' or 'llm:<litellm model>'")
+    r.add_argument("--dataset", default="gold", help="'gold' or a JSONL path in the external format")
+    r.add_argument("--split", default=None, help="only this split (e.g. test, calib, test-unseen-answers)")
+    r.add_argument("--repeats", type=int, default=1, help="grade every item K times and report the spread")
+    r.add_argument("--out", type=Path, default=RUNS_DIR, help="directory for run records")
+    r.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples for the 95%% intervals")
+    r.add_argument("-q", "--quiet", action="store_true")
+    r.set_defaults(fn=cmd_run)
+    d = sub.add_parser("drift", help="compare a run with a baseline; exit 1 when a tolerance is exceeded")
+    d.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE)
+    d.add_argument("--run", default=None, help="run id, prefix or path (default: the latest run)")
+    d.add_argument("--tol", action="append", metavar="METRIC=DROP",
+                   help="override a tolerance, e.g. gold.band_qwk=0.03 (repeatable)")
+    d.set_defaults(fn=cmd_drift)
+    g = sub.add_parser("gate", help="CI drift gate: embedded grader on gold test vs the committed baseline")
+    g.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE)
+    g.add_argument("--out", type=Path, default=RUNS_DIR)
+    g.add_argument("-q", "--quiet", action="store_true")
+    g.set_defaults(fn=cmd_gate)
+    b = sub.add_parser("baseline", help="baselines").add_subparsers(dest="action", required=True)
+    u = b.add_parser("update", help="rewrite a baseline, recording the reason and the grader fingerprint")
+    u.add_argument("--reason", required=True)
+    u.add_argument("--run", default=None, help="use this run (default: a fresh embedded run on gold test)")
+    u.add_argument("--name", default="embedded-gold-test")
+    u.add_argument("-q", "--quiet", action="store_true")
+    u.set_defaults(fn=cmd_baseline_update)
+    rp = sub.add_parser("report", help="Markdown + self-contained HTML report of one or more runs")
+    rp.add_argument("runs", nargs="*", help="run ids or paths (default: the latest); two give a side-by-side")
+    rp.add_argument("--out", type=Path, default=ROOT / "evals" / "reports")
+    rp.set_defaults(fn=cmd_report)
     c = sub.add_parser("calibrate", help="fit the embedded grader's global parameters on the calib split")
     c.add_argument("--dry-run", action="store_true", help="report without writing app/grading/params.json")
     c.set_defaults(fn=cmd_calibrate)
-    sub.add_parser("agreement", help="grader vs exemplar labels on calib and test").set_defaults(fn=cmd_agreement)
-    d = sub.add_parser("disputes", help="stored disputes").add_subparsers(dest="action", required=True)
-    e = d.add_parser("export", help="write every dispute as JSONL (stdout or --out)")
+    sub.add_parser("agreement", help="grader vs exemplar labels on calib and test").set_defaults(
+        fn=lambda a: _agreement())
+    ds = sub.add_parser("disputes", help="stored disputes").add_subparsers(dest="action", required=True)
+    e = ds.add_parser("export", help="write every dispute as JSONL (stdout or --out)")
     e.add_argument("--out", type=Path)
     e.set_defaults(fn=cmd_disputes_export)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    return int(args.fn(args))
+    try:
+        return int(args.fn(args))
+    except ValueError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
 
 
 if __name__ == "__main__":

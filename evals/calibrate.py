@@ -1,4 +1,4 @@
-"""Fitting the embedded grader's global parameters on the calib split of the exemplars, and reporting on test.
+"""Fitting the embedded grader's global parameters on the gold calib split, and reporting on test.
 
 Only global parameters are fitted (one weight per feature, a bias and three cut points), never anything per
 question, so the grader carries over to rubrics it has not seen. External benchmarks are never used here.
@@ -16,7 +16,8 @@ import numpy as np
 from app.content import band_for, overall_score
 from app.grading.embedded import PARAMS_FILE, EmbeddedGrader, Params, Screened, screen
 from app.grading.features import FEATURES, CriterionFeatures
-from evals.exemplars import BANDS, LabelledAnswer
+from evals.analysis import BANDS
+from evals.items import EvalItem
 from evals.metrics import cohen_kappa, exact, within1
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Row:
-    item: LabelledAnswer
+    item: EvalItem
     criterion_id: str
     human: int
     feats: CriterionFeatures
@@ -32,11 +33,12 @@ class Row:
     capped: bool
 
 
-def collect(grader: EmbeddedGrader, items: list[LabelledAnswer]) -> tuple[list[Row], dict[str, str | None]]:
+def collect(grader: EmbeddedGrader, items: list[EvalItem]) -> tuple[list[Row], dict[str, str | None]]:
     """Features for every (answer, criterion); also which answers the screens abstain on."""
     rows: list[Row] = []
     abstained: dict[str, str | None] = {}
-    screened = [screen(it.text, it.rubric.question) for it in items]
+    items = [it for it in items if it.levels is not None and it.expected is None]
+    screened = [screen(it.answer, it.rubric.question, it.rubric.reference_answer) for it in items]
     texts = [s.text for sc in screened if not sc.abstain for s in sc.spans]
     vecs = grader.embedder.embed(texts)
     pos = 0
@@ -50,7 +52,7 @@ def collect(grader: EmbeddedGrader, items: list[LabelledAnswer]) -> tuple[list[R
         feats = grader.features(it.rubric, sc, v)
         capped = grader.dominated_by_keywords(sc, feats)
         for c, f in zip(it.rubric.criteria, feats):
-            rows.append(Row(it, c.id, it.levels[c.id], f, sc, capped))
+            rows.append(Row(it, c.id, it.levels[c.id], f, sc, capped))  # type: ignore[index]
     return rows, abstained
 
 
@@ -112,18 +114,18 @@ def agreement(grader: EmbeddedGrader, rows: list[Row], abstained: dict[str, str 
     pred = _levels(grader, rows, grader.params)
     human = [r.human for r in rows]
     by_item: dict[str, dict[str, int]] = {}
-    items: dict[str, LabelledAnswer] = {}
+    items: dict[str, EvalItem] = {}
     for r, p in zip(rows, pred):
         by_item.setdefault(r.item.id, {})[r.criterion_id] = p
         items[r.item.id] = r.item
     hb, pb = [], []
     for iid, levels in by_item.items():
         it = items[iid]
-        hb.append(BANDS.index(it.band))
+        hb.append(BANDS.index(it.band or 'below_bar'))
         pb.append(BANDS.index(band_for(overall_score(levels, it.rubric.weights)).value))
     comp: dict[str, tuple[list[int], list[int]]] = {}
     for r, p in zip(rows, pred):
-        c = r.item.question.criterion(r.criterion_id).competency.value
+        c = r.item.competencies.get(r.criterion_id, r.criterion_id)
         comp.setdefault(c, ([], []))[0].append(r.human)
         comp[c][1].append(p)
     return Agreement(

@@ -1,70 +1,64 @@
-// Ask the guide. Every piece of server text is inserted with textContent, never as HTML.
-const $ = (id) => document.getElementById(id);
+// casewise: the app shell. Four views behind tabs; each view lives in its own module under js/.
+import { $, $$ } from "./js/dom.js";
+import { initGuide } from "./js/guide.js";
+import { initHistory } from "./js/history.js";
+import { initInterview } from "./js/interview.js";
+import { initProgress } from "./js/progress.js";
 
-async function api(path, options = {}) {
-  const res = await fetch(path, { headers: { "Content-Type": "application/json" }, ...options });
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(body?.error?.message || `request failed (${res.status})`);
-  return body;
-}
+const NAMES = ["interview", "guide", "progress", "history"];
+const tabs = Object.fromEntries(NAMES.map((n) => [n, $(`#tab-${n}`)]));
+const panels = Object.fromEntries(NAMES.map((n) => [n, $(`#view-${n}`)]));
+let current = null;
 
-function el(tag, text, attrs = {}) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  return node;
-}
-
-async function openSection(id) {
-  const view = $("section-view");
-  try {
-    const s = await api(`/api/guide/sections/${encodeURIComponent(id)}`);
-    view.replaceChildren(el("h3", s.title), el("pre", s.text, { class: "section-text" }));
-    view.hidden = false;
-    view.scrollIntoView({ behavior: "smooth" });
-  } catch (err) {
-    view.replaceChildren(el("p", err.message, { class: "error" }));
-    view.hidden = false;
+function select(name, { focusTab = false } = {}) {
+  if (!NAMES.includes(name)) name = "interview";
+  for (const n of NAMES) {
+    const on = n === name;
+    tabs[n].setAttribute("aria-selected", String(on));
+    tabs[n].tabIndex = on ? 0 : -1;
+    panels[n].hidden = !on;
+  }
+  if (focusTab) tabs[name].focus();
+  if (`#${name}` !== window.location.hash) window.history.replaceState(null, "", `#${name}`);
+  const changed = current !== name;
+  current = name;
+  if (changed) {
+    window.scrollTo({ top: 0 });
+    views[name]?.show?.();
   }
 }
 
-async function ask(event) {
+const app = {
+  startInterview(body) {
+    select("interview");
+    return views.interview.start(body);
+  },
+  resume(id) {
+    select("interview");
+    return views.interview.resume(id);
+  },
+};
+
+const views = {
+  interview: initInterview(panels.interview, app),
+  guide: initGuide(panels.guide, app),
+  progress: initProgress(panels.progress, app),
+  history: initHistory(panels.history, app),
+};
+
+for (const n of NAMES) tabs[n].addEventListener("click", () => select(n));
+$("#tabs").addEventListener("keydown", (event) => {
+  const i = NAMES.indexOf(current);
+  const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: NAMES.length - 1 }[event.key];
+  if (to === undefined) return;
   event.preventDefault();
-  const question = $("question").value;
-  $("status").textContent = "Searching the guide…";
-  $("answer").replaceChildren();
-  $("citations").replaceChildren();
-  try {
-    const res = await api("/api/guide/ask", { method: "POST", body: JSON.stringify({ question }) });
-    $("status").textContent = res.grounded ? "" : "Not covered by the guide.";
-    $("answer").replaceChildren(el("p", res.answer));
-    for (const c of res.citations) {
-      const li = el("li");
-      const link = el("button", `[${c.n}] ${c.title}`, { type: "button", class: "link" });
-      link.addEventListener("click", () => openSection(c.section_id));
-      li.append(link, el("q", c.snippet));
-      $("citations").append(li);
-    }
-  } catch (err) {
-    $("status").textContent = err.message;
-  }
+  select(NAMES[(to + NAMES.length) % NAMES.length], { focusTab: true });
+});
+for (const link of $$("a[data-view]")) {
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    select(link.dataset.view);
+  });
 }
-
-async function loadSections() {
-  try {
-    const list = await api("/api/guide/sections");
-    $("sections").replaceChildren(...list.map((s) => {
-      const li = el("li");
-      const b = el("button", s.title, { type: "button", class: "link" });
-      b.addEventListener("click", () => openSection(s.id));
-      li.append(b);
-      return li;
-    }));
-  } catch (err) {
-    $("sections").replaceChildren(el("li", `${err.message}`, { class: "error" }));
-    setTimeout(loadSections, 2000);
-  }
-}
-
-$("ask-form").addEventListener("submit", ask);
-loadSections();
+window.addEventListener("hashchange", () => select(window.location.hash.slice(1)));
+select(window.location.hash.slice(1) || "interview");

@@ -13,7 +13,7 @@ from app.api.schemas import AskRequest, AskResponse, SectionOut, SectionSummary
 router = APIRouter(prefix="/api/guide", tags=["guide"])
 
 
-@router.post("/ask", response_model=AskResponse)
+@router.post("/ask", response_model=AskResponse, response_model_exclude_none=True)
 async def ask(body: AskRequest, answerer: AnswererDep) -> AskResponse:
     # Embedding is CPU-bound; the thread pool keeps the event loop free for other requests.
     result = await run_in_threadpool(answerer.answer, body.question)

@@ -29,4 +29,10 @@ def readyz(rt: RuntimeDep) -> JSONResponse:
         body["status"], body["error"] = "failed", rt.error
     if rt.ready_after is not None:
         body["ready_after_seconds"] = round(rt.ready_after, 3)
+    if rt.settings.uses_llm:  # a failing provider degrades answers; it never makes the app unready
+        from app.llm import stats
+
+        s = rt.settings
+        body["llm"] = {"models": {r: s.model_for(r) or "embedded" for r in ("interviewer", "judge", "answerer")},
+                       "grader_mode": s.grader_mode, **stats()}
     return JSONResponse(status_code=200 if ok else 503, content=body)

@@ -48,6 +48,11 @@ class AskResponse(BaseModel):
     grounded: bool
     citations: list[CitationOut]
     nearest: list[NearOut] = []
+    # Present only when an LLM answerer is configured (the embedded answer's shape is unchanged): degraded is
+    # true when the model failed and the extractive answer stands in; flags note removed invalid citations.
+    degraded: bool | None = None
+    degraded_reason: str | None = None
+    flags: list[str] | None = None
 
 
 class SectionSummary(BaseModel):

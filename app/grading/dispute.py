@@ -31,7 +31,7 @@ class DisputeDecision:
 def recheck(grader: EmbeddedGrader, rubric: GradingRubric, answer: str, criterion_id: str, old_level: int,
             reason: str) -> DisputeDecision:
     crit = next(c for c in rubric.criteria if c.id == criterion_id)
-    sc = screen(answer, rubric.question)
+    sc = screen(answer, rubric.question, rubric.reference_answer)
     if sc.abstain or not sc.spans:
         return DisputeDecision("rejected", old_level, old_level,
                                "The answer could not be graded, so there is no evidence to re-check.", [])

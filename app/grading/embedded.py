@@ -35,6 +35,7 @@ from app.grading.rubric import GradingRubric, RubricCriterion
 from app.grading.study import StudyFinder
 from app.grading.text import (
     Span,
+    content_words,
     gibberish_share,
     is_fragment,
     is_injection,
@@ -122,8 +123,18 @@ class Screened:
         return self.listy >= len(substantive) or sum(s.words for s in substantive) < 25
 
 
-def screen(answer: str, question: str) -> Screened:
-    """Decide whether to abstain, and which spans may earn credit."""
+SHORT_REFERENCE_WORDS = 40  # a reference answer this short means a short-answer question, not a case
+
+
+def screen(answer: str, question: str, reference: str | None = None) -> Screened:
+    """Decide whether to abstain, and which spans may earn credit.
+
+    Case answers need a few sentences; for a short-answer question (a short reference answer) a reply of a
+    few words can be complete, so the minimum length scales with the reference.
+    """
+    ref_words = len(content_words(reference)) if reference else None
+    short = ref_words is not None and ref_words < SHORT_REFERENCE_WORDS
+    min_words = max(1, min(5, (ref_words or 0) // 2)) if short else 5
     flags: list[str] = []
     text = answer
     wordlist = answer.split()
@@ -152,10 +163,10 @@ def screen(answer: str, question: str) -> Screened:
         seen.add(key)
         kept.append(s)
     body = " ".join(s.text for s in kept)
-    for reason, failed in (("trivial" if body.strip() else "empty", is_trivial(body)),
+    for reason, failed in (("trivial" if body.strip() else "empty", is_trivial(body, min_words)),
                            ("not_english", language_check(body) is not None),
                            ("gibberish", gibberish_share(body) > 0.5),
-                           ("restates_question", restates_question(body, question))):
+                           ("restates_question", restates_question(body, question, reference if short else None))):
         if failed:
             return Screened(text, kept, flags, abstain=reason)
     listy = sum(is_keyword_list(s) or is_fragment(s) for s in kept)
@@ -271,7 +282,7 @@ class EmbeddedGrader:
 
     def grade_many(self, items: Sequence[tuple[GradingRubric, str]]) -> list[Scorecard]:
         """Grade several answers, embedding all their sentences in one batch (the eval harness's path)."""
-        screened = [screen(answer, rubric.question) for rubric, answer in items]
+        screened = [screen(answer, rubric.question, rubric.reference_answer) for rubric, answer in items]
         all_vecs = self.embed_spans([s.text for sc in screened if not sc.abstain for s in sc.spans])
         out, pos = [], 0
         for (rubric, _), sc in zip(items, screened):

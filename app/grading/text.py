@@ -82,11 +82,11 @@ def content_words(text: str) -> list[str]:
     return tokenize(text)
 
 
-def is_trivial(text: str) -> bool:
+def is_trivial(text: str, min_words: int = 5) -> bool:
     norm = re.sub(r"[^a-z' /]", "", text.lower()).strip()
     if norm in set(screening()["trivial_answers"]):  # type: ignore[arg-type]
         return True
-    return len(content_words(text)) < 5
+    return len(content_words(text)) < min_words
 
 
 @lru_cache
@@ -147,10 +147,15 @@ def is_fragment(span: Span) -> bool:
     return len(ws) <= 4 and not any(w in ENGLISH_FUNCTION or w in STOPWORDS for w in ws)
 
 
-def restates_question(answer: str, question: str) -> bool:
-    """True when almost every content word of the answer comes from the question and little is added."""
+def restates_question(answer: str, question: str, reference: str | None = None) -> bool:
+    """True when almost every content word of the answer comes from the question and little is added.
+
+    With a reference answer, using any of the reference's own words (those not in the question) is content.
+    """
     a, q = content_words(answer), set(content_words(question))
     if not a:
+        return False
+    if reference and set(a) & (set(content_words(reference)) - q):
         return False
     novel = [w for w in a if w not in q]
     return len(novel) <= max(4, 0.2 * len(a))

@@ -47,6 +47,9 @@ class Scorecard(BaseModel):
     flags: list[str] = Field(default_factory=list)
     summary: Summary = Field(default_factory=Summary)
     grader: dict[str, Any] = Field(default_factory=dict)
+    # True when an LLM grader failed and the embedded grader produced this card instead; the reason says why.
+    degraded: bool = False
+    degraded_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

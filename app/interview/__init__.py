@@ -17,7 +17,8 @@ from app.interview.progress import CompetencyProgress, GradedSession, mastery, n
 from app.interview.service import InterviewService
 
 __all__ = [
-    "CompetencyProgress", "CriterionNotFound", "EmbeddedInterviewer", "GradedSession", "GradingFailed", "InterviewError",
+    "CompetencyProgress", "CriterionNotFound", "EmbeddedInterviewer", "GradedSession", "GradingFailed",
+    "InterviewError",
     "InterviewFlow", "InterviewService", "Interviewer", "MessageKind", "NotGradedYet", "NothingToGrade",
     "QuestionNotFound", "Said", "SessionFinished", "SessionNotFound", "State", "Step", "answer_text",
     "candidate_kind", "classify", "mastery", "next_best", "pick_probe", "weakest",

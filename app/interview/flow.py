@@ -64,10 +64,15 @@ def answer_text(turns: list[Said]) -> str:
 
 
 class InterviewFlow:
-    def __init__(self, interviewer: Interviewer, grader: Grader, max_probes: int = 2) -> None:
+    """`grader` gives the interim view that picks probes (the embedded one: fast and free); `judge`, when set,
+    gives the final grade (the LLM judge or the ensemble)."""
+
+    def __init__(self, interviewer: Interviewer, grader: Grader, max_probes: int = 2,
+                 judge: Grader | None = None) -> None:
         self.interviewer = interviewer
         self.grader = grader
         self.max_probes = max_probes
+        self.judge = judge
 
     def open(self, question: Question) -> list[Said]:
         return [Said("interviewer", "question", self.interviewer.opening(question))]
@@ -116,7 +121,7 @@ class InterviewFlow:
         text = answer_text(turns)
         if not text:
             raise NothingToGrade("there is no answer to grade yet")
-        return self.grader.grade(rubric, text)
+        return (self.judge or self.grader).grade(rubric, text)
 
 
 def pick_probe(interim: Scorecard, rubric: GradingRubric, asked: set[str | None]) -> str | None:

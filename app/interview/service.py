@@ -3,6 +3,9 @@
 Order matters for "an answer is never lost": every candidate message is committed as a turn first, then the
 flow (which may grade) runs, then the interviewer's replies and the new state are committed. If grading
 crashes, the answer is already on disk and the session can be graded again.
+
+With LLM components, each step runs inside a usage trace: its tokens, cost and latency are added to the
+session's `usage`, and a fallback to an embedded component marks the response `degraded` with the reason.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from app.grading.dispute import recheck
 from app.interview.errors import CriterionNotFound, GradingFailed, NotGradedYet, QuestionNotFound, SessionNotFound
 from app.interview.flow import InterviewFlow, NothingToGrade, Said, SessionFinished, State, Step, candidate_kind
 from app.interview.progress import GradedSession, mastery, next_best, weakest
+from app.llm.telemetry import Trace, merge_usage, track
 
 log = logging.getLogger(__name__)
 SAVED_NOTICE = "Your answer is saved. I couldn't prepare a follow-up just now; you can add more or ask for your grade."
@@ -28,6 +32,16 @@ SAVED_NOTICE = "Your answer is saved. I couldn't prepare a follow-up just now; y
 
 def _said(t: Turn) -> Said:
     return Said(t.role, t.kind, t.text, t.criterion_id)
+
+
+def _degraded(trace: Trace) -> dict[str, Any]:
+    return {"degraded": trace.is_degraded, "degraded_reason": trace.reason}
+
+
+def _add_usage(interview: InterviewSession, trace: Trace) -> None:
+    """Reassign (never mutate) the JSON column so the change is saved; no LLM call leaves it untouched."""
+    if trace.calls or trace.degraded:
+        interview.usage = merge_usage(interview.usage, trace)
 
 
 def message_view(t: Turn) -> dict[str, Any]:
@@ -82,13 +96,20 @@ class InterviewService:
     def start(self, candidate_id: str, question_id: str | None = None, qtype: str | None = None,
               level: str | None = None) -> dict[str, Any]:
         q = self.choose_question(candidate_id, question_id, qtype, level)
+        with track() as trace:
+            opening = self.flow.open(q)
         with Session(self.engine) as db:
             interview = crud.create_session(session=db, candidate_id=candidate_id, question_id=q.id,
                                             question_type=q.type.value, question_level=q.level.value,
                                             state=State.awaiting_answer.value)
-            for said in self.flow.open(q):
+            for said in opening:
                 crud.add_turn(session=db, session_id=interview.id, role=said.role, kind=said.kind, text=said.text)
-            return self._view(db, interview)
+            if trace.calls or trace.degraded:
+                _add_usage(interview, trace)
+                db.add(interview)
+                db.commit()
+                db.refresh(interview)
+            return {**self._view(db, interview), **_degraded(trace)}
 
     # -- the conversation -------------------------------------------------------------------------------
 
@@ -103,16 +124,18 @@ class InterviewService:
             q = self._question(interview.question_id)
             turns = [_said(t) for t in crud.list_turns(session=db, session_id=interview.id)]
             try:
-                step = self.flow.respond(state, q, from_question(q), turns, interview.probes_asked)
+                with track() as trace:
+                    step = self.flow.respond(state, q, from_question(q), turns, interview.probes_asked)
             except Exception:  # a grader fault must not cost the candidate their answer, which is already saved
                 log.exception("interim grading failed for %s; continuing without a probe", session_id)
                 step = Step(State.ready_to_grade if mine.kind in ("answer", "probe_answer", "skip") else state,
                             interview.probes_asked, [Said("interviewer", "notice", SAVED_NOTICE)])
             new = [crud.add_turn(session=db, session_id=interview.id, role=s.role, kind=s.kind, text=s.text,
                                  criterion_id=s.criterion_id) for s in step.replies]
+            _add_usage(interview, trace)
             crud.set_state(session=db, interview=interview, state=step.state.value, probes_asked=step.probes_asked)
             return {"state": step.state.value, "received": {"id": mine.id, "kind": mine.kind},
-                    "messages": [message_view(t) for t in new]}
+                    "messages": [message_view(t) for t in new], **_degraded(trace)}
 
     def grade(self, candidate_id: str, session_id: str) -> dict[str, Any]:
         with Session(self.engine) as db:
@@ -124,7 +147,8 @@ class InterviewService:
             if not any(t.role == "candidate" and t.kind in ("answer", "probe_answer") for t in turns):
                 raise NothingToGrade("there is no answer to grade yet")
             try:
-                card = self.flow.grade(from_question(q), turns).to_dict()
+                with track() as trace:
+                    card = self.flow.grade(from_question(q), turns).to_dict()
             except NothingToGrade:
                 raise
             except Exception as exc:
@@ -133,6 +157,7 @@ class InterviewService:
             crud.save_grade(session=db, session_id=interview.id, kind="final", scorecard=card)
             crud.add_turn(session=db, session_id=interview.id, role="interviewer", kind="scorecard",
                           text=_scorecard_line(card))
+            _add_usage(interview, trace)
             crud.set_state(session=db, interview=interview, state=State.graded.value, completed=True)
             return card
 
@@ -145,6 +170,7 @@ class InterviewService:
                 "messages": [message_view(t) for t in crud.list_turns(session=db, session_id=interview.id)],
                 "scorecard": grade.scorecard if grade else None,
                 "disputes": [_dispute_view(d) for d in crud.list_disputes(session=db, session_id=interview.id)],
+                "usage": dict(interview.usage or {}),
                 "created_at": interview.created_at.isoformat(),
                 "completed_at": interview.completed_at.isoformat() if interview.completed_at else None}
 

@@ -22,9 +22,10 @@ def test_bank_counts(bank: QuestionBank, capsys: pytest.CaptureFixture[str]) -> 
     qs = list(bank)
     types, levels = Counter(q.type for q in qs), Counter(q.level.value for q in qs)
     exemplars = sum(len(q.exemplars) for q in qs)
+    counts = (f"\nquestion bank: {len(qs)} questions, {exemplars} exemplars; levels {dict(sorted(levels.items()))}; "
+              f"types {dict(sorted((t.value, n) for t, n in types.items()))}")
     with capsys.disabled():
-        print(f"\nquestion bank: {len(qs)} questions, {exemplars} exemplars; "
-              f"levels {dict(sorted(levels.items()))}; types {dict(sorted((t.value, n) for t, n in types.items()))}")
+        print(counts)  # noqa: T201 - the content issue asks for a test that prints the counts
     assert len(qs) >= 48 and exemplars >= 144
     assert set(types) == set(QuestionType)
     assert levels["apm"] >= 10 and levels["pm"] >= 20 and levels["senior"] >= 10

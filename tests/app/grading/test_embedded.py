@@ -88,7 +88,7 @@ def test_no_manipulation_raises_any_exemplars_grade(grader: EmbeddedGrader, bank
     base = grader.grade_many(items)
     for name, extra in MANIPULATIONS.items():
         changed = [(r, f"{t}\n{t}" if extra == "__REPEAT__" else t + extra) for r, t in items]
-        for (r, t), before, after in zip(items, base, grader.grade_many(changed)):
+        for (_, t), before, after in zip(items, base, grader.grade_many(changed)):
             if before.abstained:
                 continue
             assert after.overall is not None and before.overall is not None

@@ -1,0 +1,66 @@
+// The API client. Errors become ApiError; network failures and 5xx are retryable, 4xx are not.
+export class ApiError extends Error {
+  constructor(message, status, code) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+
+  get retryable() {
+    return this.status === 0 || this.status >= 500;
+  }
+}
+
+export async function request(path, { method = "GET", body } = {}) {
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new ApiError("Couldn't reach casewise. Check your connection and try again.", 0, "network");
+  }
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    data = null;
+  }
+  if (!res.ok) {
+    const fallback = res.status >= 500 ? `The server had a problem (${res.status}). Try again in a moment.`
+      : `The request was refused (${res.status}).`;
+    throw new ApiError(data?.error?.message || fallback, res.status, data?.error?.code || "http_error");
+  }
+  return data;
+}
+
+const enc = encodeURIComponent;
+let sectionsPromise = null;
+
+export const api = {
+  questions: () => request("/api/questions"),
+  question: (id) => request(`/api/questions/${enc(id)}`),
+  start: (body) => request("/api/interviews", { method: "POST", body }),
+  interviews: () => request("/api/interviews"),
+  interview: (id) => request(`/api/interviews/${enc(id)}`),
+  send: (id, text) => request(`/api/interviews/${enc(id)}/messages`, { method: "POST", body: { text } }),
+  grade: (id) => request(`/api/interviews/${enc(id)}/grade`, { method: "POST" }),
+  dispute: (id, criterionId, reason) =>
+    request(`/api/interviews/${enc(id)}/disputes`, { method: "POST", body: { criterion_id: criterionId, reason } }),
+  progress: () => request("/api/progress"),
+  ask: (question) => request("/api/guide/ask", { method: "POST", body: { question } }),
+  section: (id) => request(`/api/guide/sections/${enc(id)}`),
+  /** The guide's section list, fetched once (and again after a failure). */
+  sections() {
+    sectionsPromise ||= request("/api/guide/sections").catch((err) => {
+      sectionsPromise = null;
+      throw err;
+    });
+    return sectionsPromise;
+  },
+  streamUrl: (id, after) => `/api/interviews/${enc(id)}/stream?after=${Number(after) || 0}`,
+  exportUrl: (id, format) => `/api/interviews/${enc(id)}/export?format=${enc(format)}`,
+};

@@ -1,0 +1,131 @@
+// Ask the guide: a chat whose answers carry numbered citations; a citation opens its section beside the chat
+// with the cited snippet highlighted.
+import { api } from "./api.js";
+import { $, el, focusQuietly } from "./dom.js";
+import { sectionReader } from "./reader.js";
+import { attempt } from "./ui.js";
+
+export function initGuide(root) {
+  const form = $("#guide-form", root);
+  const input = $("#guide-q", root);
+  const log = $("#guide-log", root);
+  const pane = $("#guide-reader", root);
+  const layout = $(".guide-layout", root);
+  const list = $("#guide-sections", root);
+  const browse = $("#guide-browse", root);
+  let opener = null;
+
+  function closeReader() {
+    pane.hidden = true;
+    pane.replaceChildren();
+    layout.classList.remove("reading");
+    if (opener && opener.isConnected) opener.focus();
+  }
+
+  function openSection(sectionId, snippet, title, from) {
+    opener = from || null;
+    layout.classList.add("reading");
+    pane.hidden = false;
+    pane.replaceChildren(sectionReader(sectionId, { snippet, title, headingLevel: 3, onClose: closeReader }));
+  }
+
+  function citationButton(c, label) {
+    const btn = el("button", { type: "button", class: label ? "cite-source" : "cite",
+      "aria-label": label ? `Open source ${c.n}: ${c.title}` : `Citation ${c.n}: open ${c.title}`,
+      dataset: { section: c.section_id, n: String(c.n) } }, label || `[${c.n}]`);
+    btn.addEventListener("click", () => openSection(c.section_id, c.snippet, c.title, btn));
+    return btn;
+  }
+
+  /** The answer's text with each [n] made a button that opens citation n. */
+  function answerWithCitations(res) {
+    const byN = new Map(res.citations.map((c) => [c.n, c]));
+    const p = el("p", { class: "answer-text-plain" });
+    let last = 0;
+    const re = /\[(\d+)\]/g;
+    let m;
+    while ((m = re.exec(res.answer))) {
+      const c = byN.get(Number(m[1]));
+      if (!c) continue;
+      if (m.index > last) p.append(document.createTextNode(res.answer.slice(last, m.index)));
+      p.append(citationButton(c));
+      last = re.lastIndex;
+    }
+    if (last < res.answer.length) p.append(document.createTextNode(res.answer.slice(last)));
+    return p;
+  }
+
+  function renderAnswer(slot, res) {
+    const parts = [];
+    res.citations = res.citations || [];
+    if (!res.grounded) parts.push(el("p", { class: "declined" }, "The guide doesn't cover this."));
+    if (res.degraded) {
+      parts.push(el("p", { class: "muted small" },
+        "The language model was unavailable, so this answer is quoted straight from the guide."));
+    }
+    parts.push(answerWithCitations(res));
+    if (res.citations.length) {
+      parts.push(el("h3", { class: "sources-title" }, "Sources"),
+        el("ol", { class: "sources" }, res.citations.map((c) => el("li", {},
+          citationButton(c, `[${c.n}] ${c.title}`), el("q", { class: "snippet" }, c.snippet)))));
+    } else if (res.nearest && res.nearest.length) {
+      parts.push(el("h3", { class: "sources-title" }, "Nearest sections"),
+        el("ul", { class: "sources" }, res.nearest.map((n) => {
+          const b = el("button", { type: "button", class: "cite-source" }, n.title);
+          b.addEventListener("click", () => openSection(n.section_id, "", n.title, b));
+          return el("li", {}, b);
+        })));
+    }
+    if (res.flags && res.flags.length) {
+      parts.push(el("ul", { class: "answer-flags small muted" }, res.flags.map((f) => el("li", {}, f))));
+    }
+    slot.replaceChildren(...parts);
+  }
+
+  function ask(question) {
+    const q = question.trim();
+    if (!q) return;
+    const answerSlot = el("div", { class: "msg-body" });
+    log.append(
+      el("li", { class: "msg msg-candidate" }, el("div", { class: "msg-meta" }, el("span", { class: "msg-who" }, "You")),
+        el("div", { class: "msg-body" }, q)),
+      el("li", { class: "msg msg-interviewer guide-answer" },
+        el("div", { class: "msg-meta" }, el("span", { class: "msg-who" }, "Guide")), answerSlot));
+    input.value = "";
+    answerSlot.scrollIntoView({ block: "nearest" });
+    attempt(answerSlot, () => api.ask(q), (res) => renderAnswer(answerSlot, res), {
+      loadingText: "Searching the guide…",
+      onError: (err) => {
+        if (!err.retryable && !input.value) input.value = q;
+      },
+    });
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    ask(input.value);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      ask(input.value);
+    }
+  });
+
+  let listed = false;
+  browse.addEventListener("toggle", () => {
+    if (!browse.open || listed) return;
+    const status = el("div");
+    list.replaceChildren(el("li", {}, status));
+    attempt(status, () => api.sections(), (sections) => {
+      listed = true;
+      list.replaceChildren(...sections.map((sec) => {
+        const b = el("button", { type: "button", class: "cite-source" }, sec.title);
+        b.addEventListener("click", () => openSection(sec.id, "", sec.title, b));
+        return el("li", {}, b);
+      }));
+    }, { loadingText: "Loading the sections…" });
+  });
+
+  return { show: () => {}, focus: () => focusQuietly(input) };
+}

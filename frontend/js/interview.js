@@ -1,0 +1,310 @@
+// The Interview view: chat with the interviewer (its messages stream over SSE), then get graded.
+import { api } from "./api.js";
+import { $, el, focusQuietly } from "./dom.js";
+import { mountScorecard } from "./scorecard.js";
+import { initSetup } from "./setup.js";
+import { store } from "./store.js";
+import { streamTurns } from "./stream.js";
+import { humanize, levelLabel } from "./text.js";
+import { createTimer } from "./timer.js";
+import { attempt, errorNotice } from "./ui.js";
+
+const KIND = {
+  question: "Question", clarification: "Clarification", probe: "Follow-up", notice: "Note", scorecard: "Scorecard",
+  answer: "Answer", probe_answer: "Follow-up answer", clarifying_question: "Clarifying question", skip: "Skipped",
+};
+const HINTS = {
+  awaiting_answer: "Ask clarifying questions if you need to, then give your answer.",
+  follow_up: "Answer the follow-up, or skip it. You can ask for your grade at any time.",
+  ready_to_grade: "Add anything you missed, or press “Grade me”.",
+  graded: "This interview is graded. Start a new one whenever you like.",
+};
+const ANSWER_KINDS = new Set(["answer", "probe_answer"]);
+
+export function initInterview(root, app) {
+  const q = (id) => $(`#${id}`, root);
+  const ui = {
+    setup: q("iv-setup"), setupForm: q("setup-form"), setupStatus: q("setup-status"), setupTitle: q("setup-title"),
+    session: q("iv-session"), title: q("iv-title"), meta: q("iv-meta"), grade: q("grade-btn"), newBtn: q("new-btn"),
+    transcript: q("transcript"), typing: q("typing"), typingText: q("typing-text"), status: q("iv-status"),
+    composer: q("composer"), text: q("composer-text"), send: q("send-btn"), skip: q("skip-btn"), hint: q("iv-hint"),
+    gradeStatus: q("grade-status"), scorecard: q("scorecard-slot"),
+  };
+  const timer = createTimer(q("timer-value"), q("timer-label"), q("iv-timer"));
+  const s = { iv: null, busy: false, queued: null, rendered: new Set(), lastId: 0 };
+
+  initSetup(root, (body) => start(body));
+
+  function showSetup() {
+    timer.stop();
+    s.iv = null;
+    s.queued = null;
+    ui.session.hidden = true;
+    ui.setup.hidden = false;
+    for (const slot of [ui.transcript, ui.status, ui.gradeStatus, ui.scorecard]) slot.replaceChildren();
+  }
+
+  /** Starts an interview: {} for the next best question, or {question_id} / {type, level}. */
+  function start(body) {
+    showSetup();
+    const buttons = [...ui.setupForm.querySelectorAll("button")];
+    buttons.forEach((b) => { b.disabled = true; });
+    return attempt(ui.setupStatus, () => api.start(body), (iv) => {
+      buttons.forEach((b) => { b.disabled = false; });
+      return openInterview(iv, { streamOpening: true });
+    }, { loadingText: "Preparing your interview…", onError: () => buttons.forEach((b) => { b.disabled = false; }) });
+  }
+
+  // -- the transcript -----------------------------------------------------------------------------------
+
+  function bubble(m, { pending = false, streaming = false } = {}) {
+    const who = m.role === "candidate" ? "You" : "Interviewer";
+    const body = el("div", { class: "msg-body" }, m.text || "");
+    const label = el("span", { class: "msg-kind" }, KIND[m.kind] || humanize(m.kind));
+    const li = el("li", { class: ["msg", `msg-${m.role}`, `kind-${m.kind}`, pending && "pending", streaming && "streaming"],
+      dataset: m.id ? { id: String(m.id) } : {} },
+    el("div", { class: "msg-meta" }, el("span", { class: "msg-who" }, who), label), body);
+    li.bodyNode = body;
+    li.kindNode = label;
+    ui.transcript.append(li);
+    li.scrollIntoView({ block: "nearest" });
+    return li;
+  }
+
+  function record(m) {
+    if (!s.iv.messages.some((x) => x.id === m.id)) s.iv.messages.push(m);
+    s.rendered.add(m.id);
+    s.lastId = Math.max(s.lastId, m.id || 0);
+  }
+
+  function setBusy(busy, text = "") {
+    s.busy = busy;
+    ui.typing.hidden = !busy;
+    ui.typingText.textContent = text;
+    ui.transcript.setAttribute("aria-busy", String(busy));
+    updateControls();
+    // A message sent while the interviewer was still speaking goes out as soon as it has finished.
+    if (!busy && s.queued !== null && s.iv && s.iv.state !== "graded") {
+      const text2 = s.queued;
+      s.queued = null;
+      send(text2);
+    }
+  }
+
+  /** Streams the interviewer's turns after `after`; falls back to `fallback` (the POST's reply) if it fails. */
+  async function streamReplies(iv, fallback, after) {
+    ui.typingText.textContent = "Interviewer is typing…";
+    const partial = new Map();
+    const result = await streamTurns(api.streamUrl(iv.id, after), {
+      onDelta(d) {
+        if (s.iv !== iv || s.rendered.has(d.id)) return;
+        let li = partial.get(d.id);
+        if (!li) {
+          li = bubble({ id: d.id, role: "interviewer", kind: d.kind, text: "" }, { streaming: true });
+          partial.set(d.id, li);
+        }
+        li.bodyNode.append(document.createTextNode(d.text));
+        li.scrollIntoView({ block: "nearest" });
+      },
+      onMessage(m) {
+        if (s.iv !== iv || s.rendered.has(m.id)) return;
+        const li = partial.get(m.id) || bubble(m);
+        li.bodyNode.textContent = m.text;
+        li.classList.remove("streaming");
+        partial.delete(m.id);
+        record(m);
+      },
+    });
+    if (s.iv !== iv) return;
+    for (const m of fallback) {
+      if (s.rendered.has(m.id)) continue;
+      const li = partial.get(m.id) || bubble(m);
+      li.bodyNode.textContent = m.text;
+      li.classList.remove("streaming");
+      partial.delete(m.id);
+      record(m);
+    }
+    for (const li of partial.values()) li.classList.remove("streaming");
+    if (!result.ok && !fallback.length) {
+      ui.status.replaceChildren(errorNotice(new Error("The interviewer's reply didn't arrive."),
+        () => { ui.status.replaceChildren(); reload(iv.id); }));
+    }
+  }
+
+  // -- an open interview --------------------------------------------------------------------------------
+
+  async function openInterview(iv, { streamOpening = false, focus = false } = {}) {
+    s.iv = { ...iv, messages: [], disputes: iv.disputes || [] };
+    s.rendered = new Set();
+    s.lastId = 0;
+    s.busy = false;
+    s.queued = null;
+    store.current = iv.id;
+    ui.setup.hidden = true;
+    ui.session.hidden = false;
+    ui.status.replaceChildren();
+    ui.gradeStatus.replaceChildren();
+    ui.scorecard.replaceChildren();
+    ui.transcript.replaceChildren();
+    ui.title.textContent = iv.question.title;
+    ui.meta.textContent = `${humanize(iv.question.type)} · ${levelLabel(iv.question.level)} · ${iv.question.suggested_minutes} min`;
+    ui.text.value = store.draft(iv.id);
+    if (iv.state === "graded") timer.finish(iv.created_at, iv.completed_at);
+    else timer.start(iv.created_at || new Date().toISOString(), iv.question.suggested_minutes);
+    if (streamOpening) {
+      setBusy(true, "Interviewer is typing…");
+      await streamReplies(s.iv, iv.messages, 0);
+      setBusy(false);
+      ui.text.focus();
+    } else {
+      for (const m of iv.messages) {
+        bubble(m);
+        record(m);
+      }
+      updateControls();
+    }
+    if (iv.state === "graded") showScorecard(false);
+    else if (focus) focusQuietly(ui.title);
+  }
+
+  function reload(id, { focus = false } = {}) {
+    showSetup();
+    return attempt(ui.setupStatus, () => api.interview(id), (iv) => openInterview(iv, { focus }), {
+      loadingText: "Restoring your interview…",
+      onError: (err) => {
+        if (err.status === 404) {
+          store.current = null;
+          ui.setupStatus.replaceChildren();
+        }
+      },
+    });
+  }
+
+  function updateControls() {
+    const iv = s.iv;
+    if (!iv) return;
+    const graded = iv.state === "graded";
+    const answered = iv.messages.some((m) => m.role === "candidate" && ANSWER_KINDS.has(m.kind));
+    ui.hint.textContent = HINTS[iv.state] || "";
+    ui.composer.hidden = graded;
+    ui.grade.hidden = graded;
+    ui.grade.disabled = s.busy || !answered;
+    ui.grade.title = answered ? "" : "Give an answer first";
+    ui.send.disabled = false;
+    ui.skip.hidden = graded || iv.state !== "follow_up";
+    ui.skip.disabled = s.busy;
+  }
+
+  async function send(text) {
+    const iv = s.iv;
+    if (!iv || !text.trim()) return;
+    if (s.busy) {
+      s.queued = text;
+      ui.typingText.textContent = "Your message will be sent when the interviewer has finished…";
+      return;
+    }
+    ui.status.replaceChildren();
+    const li = bubble({ role: "candidate", kind: "answer", text }, { pending: true });
+    li.kindNode.textContent = "Sending…";
+    setBusy(true, "Interviewer is thinking…");
+    let res;
+    try {
+      res = await api.send(iv.id, text);
+    } catch (err) {
+      li.remove();
+      setBusy(false);
+      ui.status.replaceChildren(errorNotice(err, err.retryable ? () => send(text) : null));
+      return;
+    }
+    if (s.iv !== iv) return;
+    const mine = { id: res.received.id, role: "candidate", kind: res.received.kind, text };
+    li.classList.remove("pending");
+    li.dataset.id = String(mine.id);
+    li.classList.add(`kind-${mine.kind}`);
+    li.kindNode.textContent = KIND[mine.kind] || humanize(mine.kind);
+    record(mine);
+    if (ui.text.value === text) ui.text.value = "";
+    store.saveDraft(iv.id, ui.text.value);
+    await streamReplies(iv, res.messages || [], mine.id);
+    iv.state = res.state;
+    setBusy(false);
+  }
+
+  function grade() {
+    const iv = s.iv;
+    if (!iv || s.busy) return;
+    ui.status.replaceChildren();
+    setBusy(true, "Grading your answer…");
+    attempt(ui.gradeStatus, () => api.grade(iv.id), async (card) => {
+      iv.scorecard = card;
+      iv.state = "graded";
+      iv.disputes = [];
+      await streamReplies(iv, [], s.lastId);
+      setBusy(false);
+      timer.finish(iv.created_at, null);
+      showScorecard(true);
+    }, {
+      loadingText: "Grading your answer against the rubric…",
+      onError: (err) => {
+        setBusy(false);
+        ui.gradeStatus.scrollIntoView({ block: "nearest" });
+        if (err.status === 409) {
+          const said = err.message.charAt(0).toUpperCase() + err.message.slice(1).replace(/\.?$/, ".");
+          ui.gradeStatus.replaceChildren(errorNotice(new Error(`${said} Give your answer in the chat, then press “Grade me”.`)));
+        }
+      },
+    });
+  }
+
+  function showScorecard(focus) {
+    const iv = s.iv;
+    updateControls();
+    mountScorecard(ui.scorecard, {
+      interview: iv,
+      card: iv.scorecard,
+      disputes: iv.disputes || [],
+      onUpdate: (card, disputes) => { iv.scorecard = card; iv.disputes = disputes; },
+      onRetryQuestion: () => start({ question_id: iv.question.id }),
+    });
+    if (focus) {
+      const heading = ui.scorecard.querySelector(".sc-heading");
+      if (heading) {
+        ui.scorecard.scrollIntoView({ block: "start" });
+        focusQuietly(heading);
+      }
+    }
+  }
+
+  // -- the composer -------------------------------------------------------------------------------------
+
+  ui.composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    send(ui.text.value);
+  });
+  ui.text.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      send(ui.text.value);
+    }
+  });
+  ui.text.addEventListener("input", () => {
+    if (s.iv) store.saveDraft(s.iv.id, ui.text.value);
+  });
+  ui.skip.addEventListener("click", () => send("skip"));
+  ui.grade.addEventListener("click", grade);
+  ui.newBtn.addEventListener("click", () => {
+    store.current = null;
+    showSetup();
+    ui.setupStatus.replaceChildren();
+    focusQuietly(ui.setupTitle);
+  });
+
+  if (store.current) reload(store.current);
+  else ui.setupStatus.replaceChildren();
+
+  return {
+    start,
+    resume: (id) => reload(id, { focus: true }),
+    get currentId() { return s.iv?.id || null; },
+  };
+}

@@ -1,0 +1,247 @@
+// The scorecard: band and score, per-criterion level bars, evidence highlighted inside the candidate's own
+// answer, what was missing, study links that open in place, flags, abstentions, disputes and a strong-answer
+// reveal. Every piece of text goes in as text.
+import { api } from "./api.js";
+import { el, focusQuietly } from "./dom.js";
+import { sectionReader } from "./reader.js";
+import { bandLabel, highlightText, humanize } from "./text.js";
+import { attempt, errorNotice, loading, pill } from "./ui.js";
+
+const ANSWER_KINDS = new Set(["answer", "probe_answer"]);
+let uid = 0;
+
+/** The candidate's graded text, joined the way the grader joined it. */
+export function answerText(messages) {
+  return messages.filter((m) => m.role === "candidate" && ANSWER_KINDS.has(m.kind)).map((m) => m.text).join("\n\n");
+}
+
+function levelBar(level, name) {
+  const segs = [1, 2, 3].map((n) => el("span", { class: ["seg", n <= level && "on"] }));
+  return el("div", { class: "level" },
+    el("div", { class: ["levelbar", `lv-${level}`], role: "img", "aria-label": `${name}: level ${level} of 3` }, segs),
+    el("span", { class: "level-text", "aria-hidden": "true" }, `${level}/3`));
+}
+
+function flagsList(flags) {
+  if (!flags || !flags.length) return null;
+  return el("div", { class: "flags", role: "note", "aria-label": "Flags" },
+    el("h3", { class: "sub" }, "Flags"),
+    el("ul", {}, flags.map((f) => el("li", { class: "flag" }, el("span", { class: "flag-icon", "aria-hidden": "true" }, "!"), f))));
+}
+
+function toggleReader(button, slot, sectionId, snippet, title) {
+  button.addEventListener("click", () => {
+    const open = button.getAttribute("aria-expanded") === "true";
+    button.setAttribute("aria-expanded", String(!open));
+    if (open) {
+      slot.replaceChildren();
+      return;
+    }
+    slot.replaceChildren(sectionReader(sectionId, { snippet, title, headingLevel: 5, onClose: () => {
+      button.setAttribute("aria-expanded", "false");
+      slot.replaceChildren();
+      button.focus();
+    } }));
+  });
+}
+
+function studyLinks(study) {
+  if (!study || !study.length) return null;
+  return el("div", { class: "crit-block" }, el("h5", {}, "Study"), study.map((s) => {
+    const slot = el("div", { class: "reader-slot" });
+    const btn = el("button", { type: "button", class: "btn ghost small study-btn", "aria-expanded": "false" },
+      `Open “${s.title}”`);
+    toggleReader(btn, slot, s.section_id, s.snippet, s.title);
+    return el("div", { class: "study" }, btn, slot);
+  }));
+}
+
+function disputeView(d) {
+  const upheld = d.decision === "upheld";
+  return el("div", { class: ["dispute-result", upheld ? "upheld" : "rejected"], tabindex: "-1",
+    dataset: { disputeFor: d.criterion_id } },
+  el("p", { class: "dispute-decision" }, upheld ? "Dispute upheld" : `Dispute ${humanize(d.decision).toLowerCase()}`,
+    el("span", { class: "dispute-levels" }, ` · level ${d.old_level} → ${d.new_level}`)),
+  el("p", {}, d.explanation),
+  el("p", { class: "muted small" }, "Your reason: ", el("q", {}, d.reason)));
+}
+
+function contestForm(ctx, crit) {
+  const id = `contest-${++uid}`;
+  const textarea = el("textarea", { id, rows: "3", maxlength: "2000", required: true,
+    placeholder: "Point to what you said that meets a higher level." });
+  const status = el("div");
+  const submit = el("button", { type: "submit", class: "btn small" }, "Send for re-check");
+  const form = el("form", { class: "contest-form" },
+    el("label", { for: id }, `Why should “${crit.name}” score higher?`), textarea,
+    el("div", { class: "row" }, submit), status);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const reason = textarea.value.trim();
+    if (!reason) {
+      status.replaceChildren(errorNotice(new Error("Write a reason first.")));
+      textarea.focus();
+      return;
+    }
+    submit.disabled = true;
+    attempt(status, () => api.dispute(ctx.interview.id, crit.id, reason), (res) => {
+      submit.disabled = false;
+      ctx.onDispute(res, crit.id);
+    }, { loadingText: "Re-checking this criterion…", onError: () => { submit.disabled = false; } });
+  });
+  return el("details", { class: "contest" }, el("summary", {}, "Contest this score"), form);
+}
+
+function criterionCard(ctx, crit, index) {
+  const disputes = ctx.disputes.filter((d) => d.criterion_id === crit.id);
+  const evidence = crit.evidence && crit.evidence.length
+    ? el("ul", { class: "evidence" }, crit.evidence.map((q) => el("li", {}, el("q", {}, q))))
+    : el("p", { class: "muted small" }, "No evidence for this criterion in your answer.");
+  const missing = crit.missing && crit.missing.length
+    ? el("div", { class: "crit-block" }, el("h5", {}, "What was missing"),
+      el("ul", { class: "missing" }, crit.missing.map((m) => el("li", {}, m))))
+    : null;
+  return el("li", { class: "criterion", dataset: { criterion: crit.id } },
+    el("div", { class: "crit-head" },
+      el("div", {}, el("h4", {}, el("span", { class: "crit-num", "aria-hidden": "true" }, `${index + 1}`), crit.name),
+        crit.competency ? el("p", { class: "competency" }, humanize(crit.competency)) : null),
+      levelBar(crit.level, crit.name)),
+    el("div", { class: "crit-block" }, el("h5", {}, "Evidence"), evidence),
+    missing,
+    studyLinks(crit.study),
+    disputes.map(disputeView),
+    contestForm(ctx, crit));
+}
+
+function answerBlock(text, criteria) {
+  const quotes = criteria.flatMap((c, i) => (c.evidence || []).map((quote) => ({ quote, label: c.name, ref: i + 1 })));
+  const { nodes, found } = highlightText(text, quotes, "evidence-mark");
+  return el("div", { class: "answer-block" },
+    el("h3", { class: "sub" }, "Your answer"),
+    el("p", { class: "muted small" }, found
+      ? "Highlighted: the sentences the grader counted as evidence; the small numbers are the criteria below."
+      : "No sentence of your answer was counted as evidence."),
+    el("div", { class: "answer-text" }, nodes));
+}
+
+function strongAnswer(ctx, card) {
+  const id = `reveal-${++uid}`;
+  const panel = el("div", { class: "reveal-panel", id, hidden: true });
+  const button = el("button", { type: "button", class: "btn", "aria-expanded": "false", "aria-controls": id },
+    "Reveal a strong answer");
+  let loaded = false;
+  button.addEventListener("click", () => {
+    const open = button.getAttribute("aria-expanded") === "true";
+    button.setAttribute("aria-expanded", String(!open));
+    button.textContent = open ? "Reveal a strong answer" : "Hide the strong answer";
+    panel.hidden = open;
+    if (!open && !loaded) {
+      loaded = true;
+      fillStrongAnswer(panel, ctx, card);
+    }
+  });
+  return el("div", { class: "reveal" }, button, panel);
+}
+
+function fillStrongAnswer(panel, ctx, card) {
+  const next = (card.criteria || []).map((c) => {
+    const goal = (c.missing || []).find((m) => /^For level \d:/.test(m));
+    return goal ? el("li", {}, el("strong", {}, `${c.name}. `), goal) : el("li", {}, el("strong", {}, `${c.name}. `),
+      "You reached the top level here.");
+  });
+  const reading = el("div");
+  panel.replaceChildren(
+    el("p", {}, "Exemplar answers are not served by casewise yet. A strong answer moves every criterion up a level:"),
+    el("ul", { class: "next-steps" }, next),
+    el("h4", {}, "Suggested reading for this question"),
+    reading);
+  attempt(reading, () => Promise.all([api.question(ctx.interview.question.id), api.sections()]), ([q, sections]) => {
+    const titles = new Map(sections.map((s) => [s.id, s.title]));
+    const ids = q.guide_sections || [];
+    if (!ids.length) {
+      reading.replaceChildren(el("p", { class: "muted" }, "This question lists no guide sections."));
+      return;
+    }
+    reading.replaceChildren(el("ul", { class: "reading-list" }, ids.map((sid) => {
+      const slot = el("div", { class: "reader-slot" });
+      const btn = el("button", { type: "button", class: "btn ghost small", "aria-expanded": "false" },
+        titles.get(sid) || humanize(sid));
+      toggleReader(btn, slot, sid, "", titles.get(sid) || "");
+      return el("li", {}, btn, slot);
+    })));
+  }, { loadingText: "Loading the suggested reading…" });
+}
+
+function abstained(ctx, card) {
+  const titleId = `scorecard-title-${++uid}`;
+  return el("section", { class: "scorecard card abstained", "aria-labelledby": titleId },
+    el("p", { class: "eyebrow" }, "Scorecard"),
+    el("h2", { id: titleId, class: "sc-heading", tabindex: "-1" }, "No score this time"),
+    el("p", { class: "lead abstain-message" }, card.message || "This answer could not be graded."),
+    el("p", { class: "muted" }, "Nothing was scored, so this session does not count against your progress. ",
+      "Try the question again with a fuller answer: your reasoning in a few sentences, in English."),
+    ctx.onRetryQuestion ? el("button", { type: "button", class: "btn primary", on: { click: ctx.onRetryQuestion } },
+      "Try this question again") : null,
+    flagsList(card.flags),
+    answerBlock(answerText(ctx.interview.messages), []));
+}
+
+/**
+ * ctx: {interview (the GET view), card, disputes, onChange(card, disputes, focusCriterion), onRetryQuestion?}
+ */
+export function renderScorecard(ctx) {
+  const { card } = ctx;
+  if (!card) return loading("Waiting for the scorecard…");
+  if (card.abstained) return abstained(ctx, card);
+  const wrapped = {
+    ...ctx,
+    onDispute: (res, criterionId) => {
+      const disputes = [...ctx.disputes, res];
+      ctx.onChange(res.scorecard || card, disputes, criterionId);
+    },
+  };
+  const o = card.overall || { score: 0, band: "below_bar" };
+  const summary = card.summary || {};
+  const titleId = `scorecard-title-${++uid}`;
+  return el("section", { class: "scorecard card", "aria-labelledby": titleId },
+    el("div", { class: "sc-head" },
+      el("div", { class: ["sc-score", `band-${o.band}`] },
+        el("span", { class: "sc-num" }, String(Math.round(o.score))), el("span", { class: "sc-out" }, "out of 100")),
+      el("div", { class: "sc-title" },
+        el("p", { class: "eyebrow" }, "Scorecard"),
+        el("h2", { id: titleId, class: "sc-heading", tabindex: "-1" }, bandLabel(o.band)),
+        el("p", { class: "muted" }, ctx.interview.question.title, " · ", pill(`score ${o.score}`, `band-${o.band}`)))),
+    flagsList(card.flags),
+    summary.strengths?.length || summary.improvement ? el("div", { class: "summary" },
+      summary.strengths?.length ? el("p", {}, el("strong", {}, "Strengths: "), summary.strengths.join("; ")) : null,
+      summary.improvement ? el("p", {}, el("strong", {}, "Most valuable improvement: "), summary.improvement) : null)
+      : null,
+    answerBlock(answerText(ctx.interview.messages), card.criteria || []),
+    el("h3", { class: "sub" }, "By criterion"),
+    el("ol", { class: "criteria" }, (card.criteria || []).map((c, i) => criterionCard(wrapped, c, i))),
+    strongAnswer(ctx, card));
+}
+
+/** Mounts a scorecard into `slot` and keeps it current after disputes. */
+export function mountScorecard(slot, ctx) {
+  const render = (focusCriterion) => {
+    slot.replaceChildren(renderScorecard({
+      ...ctx,
+      onChange: (card, disputes, criterionId) => {
+        ctx.card = card;
+        ctx.disputes = disputes;
+        if (ctx.onUpdate) ctx.onUpdate(card, disputes);
+        render(criterionId);
+      },
+    }));
+    if (focusCriterion) {
+      const results = slot.querySelectorAll(`[data-dispute-for="${CSS.escape(focusCriterion)}"]`);
+      const last = results[results.length - 1];
+      if (last) {
+        last.scrollIntoView({ block: "nearest" });
+        focusQuietly(last);
+      }
+    }
+  };
+  render(null);
+}

@@ -1,0 +1,85 @@
+"""Fixtures for the LLM mode: a scripted OpenAI-compatible server on loopback and settings that point at it.
+
+litellm is driven through its real HTTP path with model "openai/scripted" and api_base set to the server;
+nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.content import QuestionBank, load_bank
+from app.llm import telemetry
+from app.settings import ROOT, Settings
+from tests.llm_server import Reply, ScriptedLLM
+
+MODEL = "openai/scripted"
+_FENCED = re.compile(r"<<<(ANSWER-\w+)\n(.*)\n\1>>>", re.S)
+
+
+@pytest.fixture(scope="session")
+def bank() -> QuestionBank:
+    return load_bank([ROOT / "content" / "questions"])
+
+
+@pytest.fixture
+def scripted() -> Iterator[ScriptedLLM]:
+    with ScriptedLLM() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters() -> None:
+    telemetry.reset_stats()
+
+
+def llm_settings(tmp_path: Path, base_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"data_dir": tmp_path / "data", "content_dir": ROOT / "content", "llm_model": MODEL,
+                              "llm_api_base": base_url, "llm_api_key": "test-key", "llm_timeout": 3.0,
+                              "llm_retries": 0}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings_llm(tmp_path: Path, scripted: ScriptedLLM) -> Settings:
+    return llm_settings(tmp_path, scripted.base_url)
+
+
+# -- what a well-behaved model would answer, derived from the request -------------------------------------
+
+def is_judge(body: dict[str, Any]) -> bool:
+    return "grader" in body["messages"][0]["content"]
+
+
+def is_answerer(body: dict[str, Any]) -> bool:
+    return "numbered excerpts" in body["messages"][0]["content"]
+
+
+def fenced_answer(body: dict[str, Any]) -> str:
+    m = _FENCED.search(body["messages"][1]["content"])
+    assert m, "the judge prompt must fence the answer"
+    return m.group(2)
+
+
+def judge_json(body: dict[str, Any], level: int = 2, quote: str | None = None,
+               detected: bool = False) -> dict[str, Any]:
+    ids = re.findall(r"^- id: (\S+)", body["messages"][1]["content"], re.M)
+    answer = fenced_answer(body)
+    first = quote if quote is not None else answer.split(". ")[0]
+    return {"criteria": [{"id": i, "level": level, "evidence": [first], "missing": "Say more."} for i in ids],
+            "instructions_detected": detected}
+
+
+def polite_model(body: dict[str, Any]) -> Reply:
+    """Routes by role: JSON for the judge, a cited answer for the answerer, a streamed line for the interviewer."""
+    if is_judge(body):
+        return Reply.json(judge_json(body))
+    if is_answerer(body):
+        return Reply.stream("Ground the model in retrieved documents and cite them [1]. Keep the sources fresh [2].")
+    return Reply.stream("Good to meet you. Take a moment to think it through, and ask me anything you need.")

@@ -1,0 +1,220 @@
+"""A scripted OpenAI-compatible server on loopback, for driving litellm's real HTTP path without the internet.
+
+Tests queue replies (normal, streamed, malformed, slow, erroring, a stream that breaks mid-way) and point
+litellm at `server.base_url` with a model string such as "openai/scripted". Every request body is recorded in
+`server.requests`, so a test can assert exactly what the app sent to the provider.
+
+    with ScriptedLLM() as llm:
+        llm.enqueue(Reply.text("Hello"), Reply.error(429))
+        ...
+
+When the queue is empty, `responder(request_body)` decides (a callable a test may set); without one the server
+answers 500, so a test never passes by accident on a reply it did not script.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    kind: str  # text | stream | raw | error | slow | broken_stream
+    content: str = ""
+    status: int = 200
+    body: str = ""
+    delay: float = 0.0
+    then: Reply | None = None
+    chunk_words: int = 3
+    break_after: int = 2  # broken_stream: chunks sent before the connection is cut
+    finish_reason: str | None = "stop"
+    usage: dict[str, int] = field(default_factory=lambda: {"prompt_tokens": 50, "completion_tokens": 20,
+                                                           "total_tokens": 70})
+
+    @classmethod
+    def text(cls, content: str, **kw: Any) -> Reply:
+        return cls("text", content, **kw)
+
+    @classmethod
+    def json(cls, obj: Any, **kw: Any) -> Reply:
+        return cls("text", json.dumps(obj), **kw)
+
+    @classmethod
+    def stream(cls, content: str, **kw: Any) -> Reply:
+        return cls("stream", content, **kw)
+
+    @classmethod
+    def broken_stream(cls, content: str, break_after: int = 2) -> Reply:
+        return cls("broken_stream", content, break_after=break_after)
+
+    @classmethod
+    def raw(cls, body: str, status: int = 200) -> Reply:
+        """A response body sent as-is: e.g. truncated JSON for a malformed provider reply."""
+        return cls("raw", body=body, status=status)
+
+    @classmethod
+    def error(cls, status: int, message: str = "scripted error") -> Reply:
+        return cls("error", status=status, body=json.dumps({"error": {"message": message, "type": "server_error",
+                                                                      "code": str(status)}}))
+
+    @classmethod
+    def slow(cls, delay: float, then: Reply | None = None) -> Reply:
+        return cls("slow", delay=delay, then=then or Reply.text("late"))
+
+
+class ScriptedLLM:
+    def __init__(self) -> None:
+        self.queue: deque[Reply] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.responder: Callable[[dict[str, Any]], Reply] | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="scripted-llm", daemon=True)
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> ScriptedLLM:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()  # releases any slow reply still sleeping
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> ScriptedLLM:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- scripting -------------------------------------------------------------------------------------
+
+    def enqueue(self, *replies: Reply) -> None:
+        with self._lock:
+            self.queue.extend(replies)
+
+    def _next(self, body: dict[str, Any]) -> Reply:
+        with self._lock:
+            self.requests.append(body)
+            if self.queue:
+                return self.queue.popleft()
+        if self.responder is not None:
+            return self.responder(body)
+        return Reply.error(500, "no scripted reply left")
+
+    # -- HTTP ------------------------------------------------------------------------------------------
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
+                return
+
+            def do_GET(self) -> None:  # noqa: N802 - /v1/models, for clients that probe it
+                self._send(200, json.dumps({"object": "list", "data": [{"id": "scripted", "object": "model"}]}))
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw or b"{}")
+                except json.JSONDecodeError:
+                    body = {"_raw": raw.decode("utf-8", "replace")}
+                reply = outer._next(body)
+                while reply.kind == "slow":
+                    if outer._stop.wait(reply.delay):
+                        return
+                    reply = reply.then or Reply.text("late")
+                model = str(body.get("model", "scripted"))
+                if reply.kind == "error":
+                    self._send(reply.status, reply.body)
+                elif reply.kind == "raw":
+                    self._send(reply.status, reply.body)
+                elif reply.kind == "text":
+                    self._send(200, json.dumps(_completion(model, reply)))
+                elif reply.kind in ("stream", "broken_stream"):
+                    self._stream(model, reply, broken=reply.kind == "broken_stream")
+                else:
+                    self._send(500, json.dumps({"error": {"message": f"unknown reply kind {reply.kind}"}}))
+
+            def _send(self, status: int, text: str) -> None:
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _chunk(self, text: str) -> None:
+                data = text.encode()
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
+
+            def _stream(self, model: str, reply: Reply, broken: bool) -> None:
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("transfer-encoding", "chunked")
+                self.end_headers()
+                words = reply.content.split(" ")
+                pieces = [" ".join(words[i:i + reply.chunk_words]) + (" " if i + reply.chunk_words < len(words)
+                                                                       else "")
+                          for i in range(0, len(words), reply.chunk_words)]
+                for i, piece in enumerate(pieces):
+                    if broken and i >= reply.break_after:
+                        # Cut the connection without the terminating chunk: an incomplete chunked body.
+                        self.wfile.flush()
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        self.close_connection = True
+                        return
+                    self._chunk("data: " + json.dumps(_chunk(model, {"content": piece}, None)) + "\n\n")
+                    time.sleep(0.001)
+                self._chunk("data: " + json.dumps(_chunk(model, {}, reply.finish_reason, reply.usage)) + "\n\n")
+                self._chunk("data: [DONE]\n\n")
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+
+        return Handler
+
+
+def _completion(model: str, reply: Reply) -> dict[str, Any]:
+    return {"id": "chatcmpl-scripted", "object": "chat.completion", "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.content},
+                         "finish_reason": reply.finish_reason}],
+            "usage": reply.usage}
+
+
+def _chunk(model: str, delta: dict[str, Any], finish: str | None,
+           usage: dict[str, int] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": "chatcmpl-scripted", "object": "chat.completion.chunk", "created": int(time.time()),
+                           "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    if usage is not None:
+        out["usage"] = usage
+    return out
+
+
+def refused_url() -> str:
+    """A loopback URL where nothing listens: connecting to it is refused at once."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return f"http://127.0.0.1:{port}/v1"
