@@ -44,6 +44,11 @@ def grade(session_id: str, candidate: CandidateDep, interviews: InterviewsDep) -
     return interviews.grade(candidate, session_id)
 
 
+@router.get("/{session_id}/exemplar")
+def exemplar(session_id: str, candidate: CandidateDep, interviews: InterviewsDep) -> dict[str, Any]:
+    return interviews.exemplar(candidate, session_id)
+
+
 @router.post("/{session_id}/disputes", status_code=201)
 def dispute(session_id: str, body: DisputeIn, candidate: CandidateDep, interviews: InterviewsDep) -> dict[str, Any]:
     return interviews.dispute(candidate, session_id, body.criterion_id, body.reason)

@@ -198,6 +198,22 @@ class InterviewService:
                             "abstained": grade.abstained if grade else None})
             return out
 
+    def exemplar(self, candidate_id: str, session_id: str) -> dict[str, Any]:
+        """The question's strongest labelled answer, revealed only once the candidate's own answer is graded."""
+        with Session(self.engine) as db:
+            interview = self._owned(db, candidate_id, session_id)
+            if interview.state != State.graded.value:
+                raise NotGradedYet("the strong answer is revealed after grading")
+        q = self._question(interview.question_id)
+        rank = {"strong": 0, "meets_bar": 1, "approaching": 2, "below_bar": 3}
+        best = min((e for e in q.exemplars if e.quality.value == "strong"), key=lambda e: rank[e.band.value],
+                   default=None)
+        if best is None:
+            return {"question_id": q.id, "text": q.reference_answer or "", "source": "reference_answer",
+                    "levels": {}, "band": None}
+        return {"question_id": q.id, "text": best.text, "source": "exemplar", "levels": dict(best.levels),
+                "band": best.band.value}
+
     # -- disputes and progress --------------------------------------------------------------------------
 
     def dispute(self, candidate_id: str, session_id: str, criterion_id: str, reason: str) -> dict[str, Any]:

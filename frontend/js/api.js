@@ -43,6 +43,7 @@ let sectionsPromise = null;
 export const api = {
   questions: () => request("/api/questions"),
   question: (id) => request(`/api/questions/${enc(id)}`),
+  exemplar: (id) => request(`/api/interviews/${enc(id)}/exemplar`),
   start: (body) => request("/api/interviews", { method: "POST", body }),
   interviews: () => request("/api/interviews"),
   interview: (id) => request(`/api/interviews/${enc(id)}`),

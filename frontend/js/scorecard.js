@@ -150,11 +150,17 @@ function fillStrongAnswer(panel, ctx, card) {
       "You reached the top level here.");
   });
   const reading = el("div");
+  const exemplar = el("div", { class: "exemplar" });
   panel.replaceChildren(
-    el("p", {}, "Exemplar answers are not served by casewise yet. A strong answer moves every criterion up a level:"),
+    el("h4", {}, "A strong answer to this question"),
+    exemplar,
+    el("h4", {}, "What moves each of your criteria up a level"),
     el("ul", { class: "next-steps" }, next),
     el("h4", {}, "Suggested reading for this question"),
     reading);
+  attempt(exemplar, () => api.exemplar(ctx.interview.id), (ex) => {
+    exemplar.replaceChildren(el("blockquote", { class: "exemplar-text" }, ex.text));
+  }, { loadingText: "Loading the strong answer…" });
   attempt(reading, () => Promise.all([api.question(ctx.interview.question.id), api.sections()]), ([q, sections]) => {
     const titles = new Map(sections.map((s) => [s.id, s.title]));
     const ids = q.guide_sections || [];

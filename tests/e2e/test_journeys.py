@@ -89,6 +89,7 @@ def test_full_interview_from_clarifying_question_to_highlighted_scorecard(sessio
     expect(result).to_have_count(1)
     expect(result).to_contain_text(re.compile(r"Dispute \w+ · level \d → \d"))
     page.get_by_role("button", name="Reveal a strong answer").click()
+    expect(page.locator("#scorecard-slot .reveal-panel .exemplar-text")).to_be_visible()
     expect(page.locator("#scorecard-slot .reveal-panel .reading-list li").first).to_be_visible()
     session.shot("1-scorecard-full", full_page=True)
     assert not session.dialogs

@@ -214,3 +214,15 @@ def test_a_crashing_grader_loses_no_answer(db_url: str, tmp_path: Path) -> None:
         assert ANSWER in texts
     finally:
         c.__exit__(None, None, None)
+
+
+def test_the_strong_answer_is_revealed_only_after_grading(client: TestClient) -> None:
+    sid, h = start(client)
+    assert client.get(f"/api/interviews/{sid}/exemplar", headers=h).status_code == 409
+    client.post(f"/api/interviews/{sid}/messages", json={"text": ANSWER}, headers=h)
+    client.post(f"/api/interviews/{sid}/grade", headers=h)
+    ex = client.get(f"/api/interviews/{sid}/exemplar", headers=h).json()
+    assert ex["source"] == "exemplar" and ex["band"] in ("strong", "meets_bar") and len(ex["text"].split()) > 50
+    client.cookies.clear()
+    _, other = start(client)
+    assert client.get(f"/api/interviews/{sid}/exemplar", headers=other).status_code == 404
