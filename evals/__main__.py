@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 from app.settings import ROOT, get_settings
@@ -168,17 +167,20 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _agreement(grader=None) -> int:  # type: ignore[no-untyped-def]
+    """The grader against the labelled answers of each gold split, through the same path as `evals run`."""
     from app.grading.embedded import EmbeddedGrader
-    from evals.calibrate import agreement, collect
+    from evals.runner import run
     from rag.wiring import make_embedder
 
     settings = get_settings()
-    items = load_gold(settings.questions_dir)
+    items = [i for i in load_gold(settings.questions_dir) if i.levels and not i.expected]
     grader = grader or EmbeddedGrader(make_embedder(settings))
     for split in ("calib", "test"):
-        a = agreement(grader, *collect(grader, [i for i in items if i.split == split]))
-        _out(f"{split}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
-                                      for k, v in asdict(a).items()))
+        g = run(grader, [i for i in items if i.split == split], f"gold-{split}", quiet=True, resamples=200)
+        m = g.metrics["gold"]
+        _out(f"{split}: answers={m['n']}, " + ", ".join(
+            f"{k}={m[k]}" for k in ("criterion_qwk", "criterion_kappa", "criterion_exact", "criterion_within1",
+                                    "band_qwk", "band_exact", "abstained", "kappa_by_competency")))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Fitting the embedded grader's global parameters on the gold calib split, and reporting on test.
+"""Fitting the embedded grader's global parameters on the gold calib split (reports come from evals.runner).
 
 Only global parameters are fitted (one weight per feature, a bias and three cut points), never anything per
 question, so the grader carries over to rubrics it has not seen. External benchmarks are never used here.
@@ -13,12 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from app.content import band_for, overall_score
 from app.grading.embedded import PARAMS_FILE, EmbeddedGrader, Params, Screened, screen
 from app.grading.features import FEATURES, CriterionFeatures
-from evals.analysis import BANDS
 from evals.items import EvalItem
-from evals.metrics import cohen_kappa, exact, within1
+from evals.metrics import cohen_kappa
 
 log = logging.getLogger(__name__)
 
@@ -94,44 +92,3 @@ def fit(grader: EmbeddedGrader, rows: list[Row]) -> Params:
 def save(params: Params, fitted_on: str, path: Path = PARAMS_FILE) -> None:
     path.write_text(json.dumps({"weights": params.weights, "bias": params.bias, "cuts": list(params.cuts),
                                 "fitted_on": fitted_on}, indent=2) + "\n")
-
-
-@dataclass(frozen=True)
-class Agreement:
-    n_answers: int
-    n_criteria: int
-    criterion_qwk: float
-    criterion_kappa: float
-    criterion_exact: float
-    criterion_within1: float
-    band_qwk: float
-    band_exact: float
-    abstained: int
-    per_competency_kappa: dict[str, float]
-
-
-def agreement(grader: EmbeddedGrader, rows: list[Row], abstained: dict[str, str | None]) -> Agreement:
-    pred = _levels(grader, rows, grader.params)
-    human = [r.human for r in rows]
-    by_item: dict[str, dict[str, int]] = {}
-    items: dict[str, EvalItem] = {}
-    for r, p in zip(rows, pred):
-        by_item.setdefault(r.item.id, {})[r.criterion_id] = p
-        items[r.item.id] = r.item
-    hb, pb = [], []
-    for iid, levels in by_item.items():
-        it = items[iid]
-        hb.append(BANDS.index(it.band or 'below_bar'))
-        pb.append(BANDS.index(band_for(overall_score(levels, it.rubric.weights)).value))
-    comp: dict[str, tuple[list[int], list[int]]] = {}
-    for r, p in zip(rows, pred):
-        c = r.item.competencies.get(r.criterion_id, r.criterion_id)
-        comp.setdefault(c, ([], []))[0].append(r.human)
-        comp[c][1].append(p)
-    return Agreement(
-        n_answers=len(by_item), n_criteria=len(rows),
-        criterion_qwk=cohen_kappa(human, pred, 4, "quadratic"), criterion_kappa=cohen_kappa(human, pred, 4),
-        criterion_exact=exact(human, pred), criterion_within1=within1(human, pred),
-        band_qwk=cohen_kappa(hb, pb, 4, "quadratic"), band_exact=exact(hb, pb),
-        abstained=sum(v is not None for v in abstained.values()),
-        per_competency_kappa={c: round(cohen_kappa(h, p, 4), 3) for c, (h, p) in sorted(comp.items())})
