@@ -10,6 +10,7 @@ import uvicorn
 from app.content.errors import ContentError
 from app.main import create_app
 from app.runtime import build_runtime
+from app.server import uvicorn_config
 from app.settings import get_settings
 from rag.errors import RagError
 
@@ -25,7 +26,7 @@ def main() -> int:
             sys.stderr.write(f"error: {line}\n")
         return 2
     app = create_app(settings, runtime)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    uvicorn.Server(uvicorn_config(app, settings)).run()
     return 0
 
 

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.budget import BudgetExceeded
 from app.content.errors import ContentError
 from app.grading.errors import InvalidRubric
 from app.interview.errors import (
@@ -22,8 +23,10 @@ from app.interview.errors import (
     NotGradedYet,
     NothingToGrade,
     QuestionNotFound,
+    QuotaExceeded,
     SessionFinished,
     SessionNotFound,
+    StateConflict,
 )
 from rag.errors import EmbedderUnavailable, RagError, SectionNotFound, StoreUnavailable
 
@@ -49,8 +52,29 @@ class NotFound(AppError):
     code = "not_found"
 
 
+class RateLimited(AppError):
+    """A rate limit (per address or per candidate) is spent; Retry-After says when the window frees up."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **extra}}
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one JSON error shape, for middleware that answers before any route (413, 403, 429, 500)."""
+    return JSONResponse(status_code=status, content=error_body(code, message), headers=headers)
+
+
+def _retry_after(exc: Exception) -> dict[str, str] | None:
+    seconds = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(max(1, int(seconds)))} if seconds is not None else None
 
 
 def _field(loc: tuple[object, ...]) -> str:
@@ -79,23 +103,31 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(exc.status_code, "error")
-        return JSONResponse(status_code=exc.status_code, content=error_body(code, str(exc.detail)))
+        code = {404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
+                413: "payload_too_large"}.get(exc.status_code, "error")
+        return JSONResponse(status_code=exc.status_code, content=error_body(code, str(exc.detail)),
+                            headers=getattr(exc, "headers", None))
 
     @app.exception_handler(AppError)
     async def _app(_: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status, content=error_body(exc.code, str(exc)))
+        return JSONResponse(status_code=exc.status, content=error_body(exc.code, str(exc)), headers=_retry_after(exc))
+
+    @app.exception_handler(BudgetExceeded)
+    async def _budget(_: Request, exc: BudgetExceeded) -> JSONResponse:
+        return JSONResponse(status_code=503, content=error_body("grading_timeout", str(exc)),
+                            headers={"Retry-After": "5"})
 
     interview_status: dict[type[Exception], tuple[int, str]] = {
         SessionNotFound: (404, "not_found"), QuestionNotFound: (404, "not_found"),
         CriterionNotFound: (404, "not_found"), SessionFinished: (409, "conflict"),
         NothingToGrade: (409, "conflict"), NotGradedYet: (409, "conflict"), InvalidRubric: (422, "invalid_rubric"),
-        GradingFailed: (503, "grading_failed"),
+        GradingFailed: (503, "grading_failed"), StateConflict: (409, "conflict"),
+        QuotaExceeded: (429, "quota_exceeded"),
     }
 
     async def _interview(_: Request, exc: Exception) -> JSONResponse:
         status, code = interview_status.get(type(exc), (400, "bad_request"))
-        return JSONResponse(status_code=status, content=error_body(code, str(exc)))
+        return JSONResponse(status_code=status, content=error_body(code, str(exc)), headers=_retry_after(exc))
 
     for exc_type in (*interview_status, InterviewError):
         app.add_exception_handler(exc_type, _interview)

@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.api import routers
-from app.errors import error_body, install_error_handlers
+from app.api.interview_models import errors
+from app.errors import install_error_handlers
+from app.middleware import CSP, Guard
+from app.ratelimit import RateLimits
 from app.runtime import Runtime, build_runtime, start_loading
 from app.settings import ROOT, Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1_000_000
 FRONTEND_DIR = ROOT / "frontend"
-# No inline scripts or styles anywhere; candidate and model text is inserted as text, never HTML.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+__all__ = ["CSP", "create_app"]
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
@@ -37,24 +36,20 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
         if not rt.ready and rt._thread is None:
             start_loading(rt, **loader_overrides)
         yield
+        if rt.interviews is not None:
+            rt.interviews.budget.shutdown()
         rt.engine.dispose()
 
+    # /openapi.json stays public (it describes a public API); the interactive page is opt-in.
+    # The statuses the middleware and the error handlers can answer on any route are documented on all of them.
     app = FastAPI(title="casewise", version=__version__, lifespan=lifespan,
+                  responses=errors(403, 404, 408, 413, 422, 429, 500, 503),
+                  docs_url="/docs" if settings.docs_enabled else None, redoc_url=None,
                   description="Mock AI-PM interviews and cited answers from the guide.")
     app.state.runtime = rt
+    app.state.limits = RateLimits(settings)
     install_error_handlers(app)
-
-    @app.middleware("http")
-    async def limits_and_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse(status_code=413, content=error_body(
-                "payload_too_large", f"request body is {length} bytes; the limit is {MAX_BODY_BYTES}"))
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
+    app.add_middleware(Guard, settings=settings, limits=app.state.limits)
 
     for r in routers:
         app.include_router(r)

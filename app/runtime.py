@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from app.budget import GradingBudget
 from app.content import QuestionBank, load_bank
 from app.db import make_engine, upgrade
 from app.grading import EmbeddedGrader, Grader, StudyFinder
 from app.interview import EmbeddedInterviewer, Interviewer, InterviewFlow, InterviewService
+from app.interview.quotas import Quotas
 from app.settings import Settings
 from rag import DEFAULT_MIN_SIMILARITY, Answerer, Embedder, ExtractiveAnswerer, GuideIndex, VectorStore, build_index
 from rag.guide import load_guide
@@ -86,11 +88,13 @@ def load_guide_index(rt: Runtime, embedder: Embedder | None = None, store: Vecto
                 telemetry.degraded("startup", exc.__class__.__name__, str(exc))
                 rt.judge = None
         flow = InterviewFlow(interviewer, rt.grader, rt.settings.max_probes, judge=rt.judge)
-        rt.interviews = InterviewService(rt.engine, rt.bank, flow, rt.grader)
+        rt.interviews = InterviewService(rt.engine, rt.bank, flow, rt.grader, Quotas.from_settings(rt.settings),
+                                         GradingBudget(rt.settings.grade_time_budget, rt.settings.grade_workers))
         rt.index = index
         rt.ready_after = time.perf_counter() - rt.started
         log.info("guide index ready: %d sections, %d chunks, %.2fs after start",
                  len(index.sections), len(index.chunks), rt.ready_after)
+        index.retriever.sentences.warm()  # embed the guide's sentences for answers now, not on the first question
     except Exception as exc:  # surfaced through /readyz; the process stays up to report it
         rt.error = f"{exc.__class__.__name__}: {exc}"
         log.exception("guide index failed to load")

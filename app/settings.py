@@ -52,11 +52,49 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
+    # Hardening (README "Security"): limits on what one request, one client and one candidate may cost.
+    max_body_bytes: int = Field(default=1_000_000, ge=1_000, le=100_000_000,
+                                description="Largest request body, counted while it streams (413 past it).")
+    header_timeout: float = Field(default=10.0, gt=0, le=300,
+                                  description="Seconds a connection may take to send a request's headers.")
+    body_timeout: float = Field(default=30.0, gt=0, le=600,
+                                description="Seconds the server waits for each chunk of a request body (408).")
+    grade_time_budget: float = Field(default=20.0, gt=0, le=600,
+                                     description="Seconds one grading may take, queueing included (503 past it).")
+    grade_workers: int = Field(default=2, ge=1, le=64, description="Gradings that run at once per process.")
+    redis_url: str = Field(default="", description="Redis for rate limits shared by all app processes.")
+    redis_prefix: str = Field(default="casewise", description="Key prefix of everything casewise keeps in Redis.")
+    rate_limit_address: str = Field(default="600/minute",
+                                    description="Requests to /api per client address; empty turns it off.")
+    rate_limit_candidate: str = Field(default="120/minute",
+                                      description="Requests to /api per candidate token; empty turns it off.")
+    rate_limit_expensive: str = Field(default="60/minute",
+                                      description="Gradings and guide questions per client address.")
+    quota_sessions_per_day: int = Field(default=50, ge=1, description="New interviews per candidate per 24 h.")
+    quota_turns_per_session: int = Field(default=40, ge=1, description="Candidate messages per interview.")
+    quota_chars_per_session: int = Field(default=60_000, ge=1_000,
+                                         description="Characters a candidate may send in one interview.")
+    quota_disputes_per_criterion: int = Field(default=2, ge=0, description="Disputes per criterion of a scorecard.")
+    cookie_secure: bool = Field(default=False,
+                                description="Always mark the token cookie Secure (set it behind a TLS proxy).")
+    docs_enabled: bool = Field(default=False, description="Serve the interactive API docs at /docs.")
+    trusted_origins: str = Field(default="", description="Extra origins allowed to make state-changing calls, "
+                                                         "comma-separated; the app's own origin always is.")
 
     @field_validator("chroma_path", "user_packs_dir", "llm_api_key", "llm_seed", mode="before")
     @classmethod
     def _empty_is_none(cls, v: object) -> object:
         return None if v == "" else v
+
+    @field_validator("rate_limit_address", "rate_limit_candidate", "rate_limit_expensive")
+    @classmethod
+    def _rate_limit(cls, v: str) -> str:
+        """Checked at start-up, so a typo fails loudly instead of silently turning a limit off."""
+        from limits import parse_many
+
+        if v.strip():
+            parse_many(v)
+        return v.strip()
 
     @property
     def guide_dir(self) -> Path:

@@ -60,6 +60,11 @@ def bench_retrieval(embedder: SentenceTransformerEmbedder, n: int) -> dict[Mode,
     return out
 
 
+# The latency run measures answering, not throttling: one client asking back to back would hit the per-client
+# limits (60 guide questions a minute) long before the 100th question.
+NO_RATE_LIMITS = {"RATE_LIMIT_ADDRESS": "", "RATE_LIMIT_CANDIDATE": "", "RATE_LIMIT_EXPENSIVE": ""}
+
+
 def bench_server(asks: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as d:
         port = free_port()
@@ -71,24 +76,47 @@ def bench_server(asks: int) -> dict[str, float]:
             proc.terminate()
             proc.wait()
         port = free_port()
-        proc = start_server(Path(d), port)
+        proc = start_server(Path(d), port, NO_RATE_LIMITS)
         try:
             cold = wait_ready(port, proc)  # the index exists: the usual restart
-            body = json.dumps({"question": "When should I pick RAG over fine-tuning?"}).encode()
-            lat = []
-            for _ in range(asks):
-                req = urllib.request.Request(f"http://127.0.0.1:{port}/api/guide/ask", data=body,
-                                             headers={"Content-Type": "application/json"})
+            questions = _ask_questions()
+            headers = {"Content-Type": "application/json"}
+
+            def ask(q: str) -> float:
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/api/guide/ask", headers=headers,
+                                             data=json.dumps({"question": q}).encode())
                 t0 = time.perf_counter()
-                with urllib.request.urlopen(req, timeout=30) as resp:
+                with urllib.request.urlopen(req, timeout=60) as resp:
                     resp.read()
-                lat.append((time.perf_counter() - t0) * 1000)
+                    token = resp.headers.get("X-Candidate-Token")
+                if token:  # one candidate, as in the browser: each answer is also written to its history
+                    headers["X-Candidate-Token"] = token
+                return (time.perf_counter() - t0) * 1000
+
+            first_ask = ask(questions[0])  # may wait for the guide's sentences to be embedded after readiness
+            lat = [ask(questions[(i + 1) % len(questions)]) for i in range(asks)]
             rss_after = rss_mb(proc.pid)
         finally:
             proc.terminate()
             proc.wait()
     return {"cold_start_s": cold, "first_start_with_ingest_s": first, "rss_ready_mb": rss_ready,
-            "rss_after_asks_mb": rss_after, "ask_p50_ms": pct(lat, 50), "ask_p95_ms": pct(lat, 95)}
+            "rss_after_asks_mb": rss_after, "ask_p50_ms": pct(lat, 50), "ask_p95_ms": pct(lat, 95),
+            "first_ask_ms": first_ask}
+
+
+def _ask_questions() -> list[str]:
+    """Varied questions (held-out and calibration, on- and off-guide), so the figure covers answers, definitions
+    and declines rather than one cached path."""
+    ds = ROOT / "evals" / "datasets"
+    return [i.question for f in ("guide_qa.jsonl", "guide_qa_calib.jsonl") for i in load_qa(ds / f)]
+
+
+def _server_line(srv: dict[str, float], asks: int) -> str:
+    return (f"Cold start to ready (index on disk): {srv['cold_start_s']:.2f} s; "
+            f"first start including ingestion: {srv['first_start_with_ingest_s']:.2f} s\n"
+            f"Server RSS: {srv['rss_ready_mb']:.0f} MB when ready, {srv['rss_after_asks_mb']:.0f} MB after "
+            f"{asks} /api/guide/ask calls over varied questions (p50 {srv['ask_p50_ms']:.1f} ms, "
+            f"p95 {srv['ask_p95_ms']:.1f} ms end to end; the first ask after ready {srv['first_ask_ms']:.0f} ms)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,8 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--ingest-repeats", type=int, default=3)
     ap.add_argument("--asks", type=int, default=100)
+    ap.add_argument("--guide-only", action="store_true", help="only the server: cold start and /api/guide/ask")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.guide_only:
+        srv = bench_server(args.asks)
+        sys.stdout.write(_server_line(srv, args.asks) + "\n")
+        return 0
     embedder = SentenceTransformerEmbedder()
     n_chunks, rates = bench_ingest(embedder, args.ingest_repeats)
     lat = bench_retrieval(embedder, args.queries)
@@ -115,10 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"{pct(times, 95) / base:.1f}x |")
     lines += [
         "",
-        f"Cold start to ready (index on disk): {srv['cold_start_s']:.2f} s; "
-        f"first start including ingestion: {srv['first_start_with_ingest_s']:.2f} s",
-        f"Server RSS: {srv['rss_ready_mb']:.0f} MB when ready, {srv['rss_after_asks_mb']:.0f} MB after "
-        f"{args.asks} /api/guide/ask calls (p50 {srv['ask_p50_ms']:.1f} ms, p95 {srv['ask_p95_ms']:.1f} ms end to end)",
+        _server_line(srv, args.asks),
     ]
     sys.stdout.write("\n".join(lines) + "\n")
     return 0

@@ -27,6 +27,10 @@ def load_dataset(name: str, split: str | None) -> tuple[str, list[EvalItem]]:
     settings = get_settings()
     if name == "gold":
         items = load_gold(settings.questions_dir)
+    elif name == "foreign":
+        from evals.foreign import load_foreign
+
+        items = load_foreign()
     else:
         from evals.items import load_external_items
 
@@ -49,6 +53,9 @@ def _summary(rec) -> str:  # type: ignore[no-untyped-def]
     return summary_table(rec)
 
 
+EXIT_INVALID = 3  # the run was recorded, but too many items fell back for its figures to describe the judge
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from evals import history
     from evals.runner import make_grader, run
@@ -56,13 +63,56 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = get_settings()
     name, items = load_dataset(args.dataset, args.split)
     grader = make_grader(args.grader, settings)
-    rec = run(grader, items, name, repeats=args.repeats, quiet=args.quiet, resamples=args.resamples,
-              settings={"embedder_model": settings.embedder_model, "llm_model": settings.llm_model})
+    opts = {"quiet": args.quiet, "resamples": args.resamples, "concurrency": args.concurrency,
+            "max_fallback": args.max_fallback,
+            "settings": {"embedder_model": settings.embedder_model, "llm_model": settings.llm_model}}
+    if args.inline:
+        from evals.inline import run_inline
+
+        rec = run_inline(grader, items, name, repeats=args.repeats, **opts)
+    else:
+        rec = run(grader, items, name, repeats=args.repeats, **opts)
     path = rec.save(args.out)
     history.record(_history_db(), rec, path)
     _out(_summary(rec))
     _out(f"run record: {path}")
+    if not rec.valid:
+        sys.stderr.write(f"error: invalid run: {rec.invalid_reason}\n")
+        return EXIT_INVALID
     return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from evals.compare import markdown
+    from evals.record import RunRecord
+
+    recs = [RunRecord.load(_resolve_run(r)) for r in args.runs]
+    _out(markdown(recs))
+    if len({r.dataset.get("hash") for r in recs}) > 1:
+        _out("\nnote: the runs graded different datasets; compare agreement figures with care")
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    import json
+
+    from evals.probe import markdown, run_probes
+    from evals.record import new_run_id, now
+    from evals.runner import make_grader
+
+    settings = get_settings()
+    name, items = load_dataset(args.dataset, args.split)
+    items = [i for i in items if not i.expected][: args.limit or None]
+    grader = make_grader(args.grader, settings)
+    result = run_probes(grader, items, repeats=args.repeats, concurrency=args.concurrency, quiet=args.quiet,
+                        only=args.only or None)
+    result.update({"dataset": name, "grader": grader.fingerprint, "created_at": now()})
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"probe-{new_run_id(name, str(grader.fingerprint.get('kind', 'grader')))}.json"
+    path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    _out(markdown(result))
+    _out(f"probe record: {path}")
+    return 0 if result["passed"] else 1
 
 
 def _resolve_run(ref: str | None) -> Path:
@@ -131,6 +181,8 @@ def cmd_baseline_update(args: argparse.Namespace) -> int:
     else:
         name, items = load_dataset("gold", "test")
         rec = run(make_grader("embedded", get_settings()), items, name, quiet=args.quiet)
+    if not rec.valid:
+        raise SystemExit(f"error: run {rec.run_id} is invalid and cannot become a baseline: {rec.invalid_reason}")
     path = BASELINES / f"{args.name}.json"
     write_baseline(rec, path, args.reason)
     _out(f"baseline {path} updated from run {rec.run_id}: {args.reason}")
@@ -152,14 +204,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from app.grading.embedded import EmbeddedGrader, Params
     from evals.calibrate import collect, fit, save
+    from evals.inline import inline_rubric as as_inline
     from rag.wiring import make_embedder
 
     settings = get_settings()
-    calib = [i for i in load_gold(settings.questions_dir) if i.split == "calib" and i.levels and not i.expected]
+    bank_calib = [i for i in load_gold(settings.questions_dir) if i.split == "calib" and i.levels and not i.expected]
+    n_questions = len({i.rubric.question_id for i in bank_calib})
+    calib = [i.model_copy(update={"rubric": as_inline(i.rubric)}) for i in bank_calib]
     grader = EmbeddedGrader(make_embedder(settings))
     params = fit(grader, collect(grader, calib)[0])
     if not args.dry_run:
-        save(params, f"gold calib split: {len({i.rubric.question_id for i in calib})} questions, "
+        save(params, f"gold calib split, rubrics passed inline: {n_questions} questions, "
                      f"{len(calib)} labelled answers")
     grader.params = Params(params.weights, params.bias, params.cuts)
     _out(f"weights {params.weights} bias {params.bias} cuts {params.cuts}")
@@ -207,8 +262,29 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--repeats", type=int, default=1, help="grade every item K times and report the spread")
     r.add_argument("--out", type=Path, default=RUNS_DIR, help="directory for run records")
     r.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples for the 95%% intervals")
+    r.add_argument("--concurrency", type=int, default=None,
+                   help="LLM graders: items graded at once (default 4); 429s are retried with backoff")
+    r.add_argument("--max-fallback", type=float, default=0.05,
+                   help="largest share of items that may fall back to the embedded grader before the run is "
+                        "invalid (exit 3) (default 0.05)")
+    r.add_argument("--inline", action="store_true",
+                   help="grade each bank rubric as POST /api/grade receives it (no cues), beside the cued mode")
     r.add_argument("-q", "--quiet", action="store_true")
     r.set_defaults(fn=cmd_run)
+    cp = sub.add_parser("compare", help="one column per run: agreement, robustness, fallbacks, latency, cost")
+    cp.add_argument("runs", nargs="+", help="run ids, prefixes or paths")
+    cp.set_defaults(fn=cmd_compare)
+    pb = sub.add_parser("probe", help="bias probes: verbosity, order, consistency, injection, rubric echo")
+    pb.add_argument("--grader", default="embedded", help="'embedded' or 'llm:<litellm model>'")
+    pb.add_argument("--dataset", default="gold")
+    pb.add_argument("--split", default="test")
+    pb.add_argument("--limit", type=int, default=0, help="only the first N genuine answers (0: all)")
+    pb.add_argument("--repeats", type=int, default=3, help="extra grades per answer for self-consistency")
+    pb.add_argument("--only", action="append", help="run only this probe (repeatable)")
+    pb.add_argument("--concurrency", type=int, default=None)
+    pb.add_argument("--out", type=Path, default=RUNS_DIR)
+    pb.add_argument("-q", "--quiet", action="store_true")
+    pb.set_defaults(fn=cmd_probe)
     d = sub.add_parser("drift", help="compare a run with a baseline; exit 1 when a tolerance is exceeded")
     d.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE)
     d.add_argument("--run", default=None, help="run id, prefix or path (default: the latest run)")

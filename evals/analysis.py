@@ -59,6 +59,8 @@ def gold_metrics(items: list[EvalItem], results: list[ItemResult], resamples: in
             "band_qwk": _ci(lambda idx: cohen_kappa([hb[i] for i in idx], [pb[i] for i in idx], 4, "quadratic"),
                             len(hb), resamples),
             "score_pearson": _ci(lambda idx: pearson([hs[i] for i in idx], [ps[i] for i in idx]), len(hs), resamples),
+            "score_spearman": _ci(lambda idx: spearman([hs[i] for i in idx], [ps[i] for i in idx]), len(hs),
+                                  resamples),
         }
         crit_h, crit_p, by_comp = [], [], {}
         for it, r in pairs:
@@ -85,7 +87,9 @@ def gold_metrics(items: list[EvalItem], results: list[ItemResult], resamples: in
         kinds: dict[str, list[bool]] = {}
         for it, r in adv:
             kinds.setdefault(it.kind, []).append(bool(r.passed))
-        out["adversarial"] = {"n": len(adv), "pass_rate": _r(float(np.mean([bool(r.passed) for _, r in adv]))),
+        passed = [float(bool(r.passed)) for _, r in adv]
+        out["adversarial"] = {"n": len(adv), "pass_rate": _r(float(np.mean(passed))),
+                              "ci": _ci(lambda idx: float(np.mean([passed[i] for i in idx])), len(passed), resamples),
                               "by_kind": {k: {"n": len(v), "pass_rate": _r(float(np.mean(v)))}
                                           for k, v in sorted(kinds.items())}}
     return out
@@ -98,7 +102,7 @@ def _ci(fn: Callable[[np.ndarray], float], n: int, resamples: int) -> list[float
 
 def _slices(pairs: list[tuple[EvalItem, ItemResult]]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    for attr in ("qtype", "level", "kind"):
+    for attr in ("qtype", "level", "kind", "source"):
         groups: dict[str, list[tuple[int, int]]] = {}
         for it, r in pairs:
             key = getattr(it, attr) or "-"

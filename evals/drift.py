@@ -58,12 +58,17 @@ def _tolerance_for(key: str, tolerances: dict[str, float]) -> float | None:
 def compare(run: RunRecord, baseline: RunRecord, tolerances: dict[str, float] | None = None) -> DriftReport:
     tol = {**DEFAULT_TOLERANCES, **(tolerances or {})}
     rep = DriftReport()
+    for role, rec in (("run", run), ("baseline", baseline)):
+        if not rec.valid:
+            rep.failures.append(f"the {role} {rec.run_id} is invalid and cannot be compared: {rec.invalid_reason}")
+    rep.notes += provider_changes(baseline.grader, run.grader)
     if run.dataset.get("hash") != baseline.dataset.get("hash"):
         rep.notes.append("the dataset changed since the baseline; only items present in both are compared")
     a, b = flatten(baseline.metrics), flatten(run.metrics)
     for key in sorted(set(a) & set(b)):
         if ".ci." in key or "confusion" in key or ".slices." in key or key.endswith(".n") \
-                or key.startswith(("speed.", "consistency.", "usage.")):
+                or key.startswith(("speed.", "consistency.", "usage.", "accounting.", "judged_only.", "cued.",
+                                   "cued_vs_inline.")):
             continue
         t = _tolerance_for(key, tol)
         rep.deltas.append((key, a[key], b[key], b[key] - a[key], t))
@@ -86,6 +91,20 @@ def compare(run: RunRecord, baseline: RunRecord, tolerances: dict[str, float] | 
         rep.failures.append(f"{len(rep.band_changes)} of {rep.compared} items changed band ({share:.0%} > "
                             f"{tol['band_changed_share']:.0%})")
     return rep
+
+
+def provider_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What changed in the model behind the grader between two fingerprints: the model string we asked for, and
+    the model versions and system fingerprints the provider reported answering with (provider drift)."""
+    notes = []
+    if before.get("model") != after.get("model"):
+        notes.append(f"the grader's model changed: {before.get('model')!r} -> {after.get('model')!r}")
+    b, a = before.get("provider") or {}, after.get("provider") or {}
+    for key, label in (("models", "model version"), ("system_fingerprints", "system fingerprint")):
+        old, new = sorted(b.get(key) or []), sorted(a.get(key) or [])
+        if old and new and old != new:
+            notes.append(f"provider drift: the {label} reported by the provider changed: {old} -> {new}")
+    return notes
 
 
 def ci_of(rec: RunRecord, key: str) -> list[float | None] | None:

@@ -32,6 +32,7 @@ class EvalItem(BaseModel):
     answer: str
     split: str = "all"
     kind: str = "normal"
+    source: str = ""  # gold: exemplars, answers or adversarial; external: the file's name
     qtype: str | None = None
     level: str | None = None
     competencies: dict[str, str] = {}  # criterion id -> competency
@@ -62,7 +63,7 @@ def load_gold(questions_dir: Path, gold_dir: Path = GOLD_DIR) -> list[EvalItem]:
     """Exemplars plus the extra labelled answers; validates every label against its rubric."""
     bank = load_bank([questions_dir])
     items = [_question_item(bank, q.id, id=f"{q.id}/{e.id}", answer=e.text, kind="normal", levels=dict(e.levels),
-                            band=e.band.value) for q in bank for e in q.exemplars]
+                            band=e.band.value, source="exemplars") for q in bank for e in q.exemplars]
     for f in sorted(gold_dir.glob("*.jsonl")):
         for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
@@ -71,7 +72,7 @@ def load_gold(questions_dir: Path, gold_dir: Path = GOLD_DIR) -> list[EvalItem]:
                 d = json.loads(line)
                 item = _question_item(bank, d["question_id"], id=d["id"], answer=d["answer"],
                                       kind=d.get("kind", "normal"), levels=d.get("levels"), band=d.get("band"),
-                                      expected=d.get("expected"))
+                                      expected=d.get("expected"), source=f.stem)
             except (ValueError, KeyError, TypeError) as exc:
                 raise ValueError(f"{f.name}:{n}: {exc}") from None
             if item.levels is not None:
@@ -103,5 +104,5 @@ def load_external_items(path: Path) -> list[EvalItem]:
         scale = (float(x.scale_min), float(x.scale_max)) if x.score is not None else None
         out.append(EvalItem(id=x.id, rubric=to_rubric(x), answer=x.answer, split=x.split or "all",
                             kind=x.kind or "normal", score01=normalised_score(x), scale=scale, label=x.label,
-                            expected=x.expected))
+                            expected=x.expected, source=path.stem))
     return out

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 
 from app.settings import ROOT
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_SCHEMAS = {1, 2}  # version 1 records (no accounting, no validity) still load, with the defaults below
 
 
 class Prediction(BaseModel):
@@ -23,6 +24,19 @@ class Prediction(BaseModel):
     levels: dict[str, int] = Field(default_factory=dict)
     flags: list[str] = Field(default_factory=list)
     degraded: bool = False  # an LLM grader fell back to the embedded one for this item
+    degraded_reason: str | None = None
+
+
+class Accounting(BaseModel):
+    """What grading one item cost, and who really graded it: the judge, or the fallback standing in for it."""
+
+    grader: str = ""  # the grader that produced the grade, e.g. "llm:openai/gpt-4o-mini" or "embedded"
+    latency_ms: float = 0.0  # wall time of this item's grade (batched graders: the batch's time per item)
+    calls: int = 0  # provider calls, repairs and retries of failed calls not included
+    cached_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None  # from litellm's cost map; None when the model has no price there
 
 
 class ItemResult(BaseModel):
@@ -36,6 +50,9 @@ class ItemResult(BaseModel):
     pred: Prediction
     spread: float = 0.0  # max - min score over repeats
     passed: bool | None = None  # adversarial expectation met
+    source: str = ""  # where the item came from (gold: exemplars, answers, adversarial; or the dataset's name)
+    excerpt: str = ""  # the start of the answer, for reports (untrusted text: always escaped when shown)
+    cost: Accounting = Field(default_factory=Accounting)
 
 
 class RunRecord(BaseModel):
@@ -48,6 +65,11 @@ class RunRecord(BaseModel):
     seconds: float = 0.0
     items: list[ItemResult]
     metrics: dict[str, Any]
+    mode: str = "cued"  # gold rubrics as the bank has them (cued), or as POST /api/grade receives them (inline)
+    # A run whose judge fell back on too many items measures the fallback, not the judge: it is kept for the
+    # record but marked invalid, `evals run` exits non-zero and the drift gate refuses it.
+    valid: bool = True
+    invalid_reason: str | None = None
 
     def save(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
@@ -58,8 +80,9 @@ class RunRecord(BaseModel):
     @classmethod
     def load(cls, path: Path) -> RunRecord:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("schema_version") != SCHEMA_VERSION:
-            raise ValueError(f"{path}: run record schema {data.get('schema_version')} is not {SCHEMA_VERSION}")
+        if data.get("schema_version") not in READABLE_SCHEMAS:
+            raise ValueError(f"{path}: run record schema {data.get('schema_version')} is not one of "
+                             f"{sorted(READABLE_SCHEMAS)}")
         return cls.model_validate(data)
 
 

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Protocol
-
-from tqdm import tqdm
+from typing import Any
 
 from app.grading import Scorecard
-from app.grading.rubric import GradingRubric
 from app.settings import Settings
+from evals import accounting
 from evals.analysis import expectation_met, gold_metrics, label_metrics, score_metrics
+from evals.grading import BatchGrader, Graded, grade_pairs, is_llm
 from evals.items import EvalItem, dataset_hash
 from evals.record import ItemResult, Prediction, RunRecord, git_sha, new_run_id, now
 
 log = logging.getLogger(__name__)
-BATCH = 64
-
-
-class BatchGrader(Protocol):
-    @property
-    def fingerprint(self) -> dict[str, Any]: ...
-
-    def grade(self, rubric: GradingRubric, answer: str) -> Scorecard: ...
+__all__ = ["BatchGrader", "make_grader", "metric_blocks", "run"]
 
 
 def make_grader(spec: str, settings: Settings) -> BatchGrader:
@@ -47,21 +39,7 @@ def _predict(card: Scorecard) -> Prediction:
                       score=card.overall.score if card.overall else None,
                       band=card.overall.band if card.overall else None,
                       levels={c.id: c.level for c in card.criteria}, flags=card.flags,
-                      degraded=bool(getattr(card, "degraded", False)))
-
-
-def _grade_all(grader: BatchGrader, items: list[EvalItem], desc: str, quiet: bool) -> list[Scorecard]:
-    cards: list[Scorecard] = []
-    many = getattr(grader, "grade_many", None)
-    with tqdm(total=len(items), desc=desc, unit="answer", disable=quiet) as bar:
-        for start in range(0, len(items), BATCH):
-            chunk = items[start:start + BATCH]
-            if many is not None:
-                cards.extend(many([(it.rubric, it.answer) for it in chunk]))
-            else:
-                cards.extend(grader.grade(it.rubric, it.answer) for it in chunk)
-            bar.update(len(chunk))
-    return cards
+                      degraded=bool(card.degraded), degraded_reason=card.degraded_reason)
 
 
 def _human(it: EvalItem) -> dict[str, Any]:
@@ -76,35 +54,80 @@ def _human(it: EvalItem) -> dict[str, Any]:
     return h
 
 
-def run(grader: BatchGrader, items: list[EvalItem], dataset: str, repeats: int = 1, quiet: bool = False,
-        resamples: int = 1000, settings: dict[str, Any] | None = None) -> RunRecord:
-    t0 = time.perf_counter()
-    passes = [_grade_all(grader, items, f"grading{f' (repeat {k + 1}/{repeats})' if repeats > 1 else ''}", quiet)
-              for k in range(max(repeats, 1))]
-    seconds = time.perf_counter() - t0
-    results = []
-    for i, it in enumerate(items):
-        scores = [p[i].overall.score if p[i].overall else -1.0 for p in passes]
-        pred = _predict(passes[0][i])
-        results.append(ItemResult(id=it.id, split=it.split, kind=it.kind, qtype=it.qtype, level=it.level,
-                                  words=len(it.answer.split()), human=_human(it), pred=pred,
-                                  spread=max(scores) - min(scores), passed=expectation_met(it.expected, pred)))
-    metrics: dict[str, Any] = {}
+def metric_blocks(items: list[EvalItem], results: list[ItemResult], resamples: int) -> dict[str, Any]:
+    """The metrics that fit the labels: gold levels and bands, scores on a scale, labels."""
+    out: dict[str, Any] = {}
     for name, fn in (("gold", gold_metrics), ("score", score_metrics), ("label", label_metrics)):
         m = fn(items, results, resamples)
         if m:
-            metrics[name] = m
+            out[name] = m
+    return out
+
+
+def results_for(items: list[EvalItem], passes: list[list[Graded]]) -> list[ItemResult]:
+    out = []
+    for i, it in enumerate(items):
+        scores = [p[i].card.overall.score if p[i].card.overall else -1.0 for p in passes]
+        first = passes[0][i]
+        pred = _predict(first.card)
+        out.append(ItemResult(id=it.id, split=it.split, kind=it.kind, qtype=it.qtype, level=it.level,
+                              words=len(it.answer.split()), human=_human(it), pred=pred,
+                              spread=max(scores) - min(scores), passed=expectation_met(it.expected, pred),
+                              source=it.source, excerpt=it.answer[:240], cost=first.cost))
+    return out
+
+
+def grade_passes(grader: BatchGrader, items: list[EvalItem], repeats: int = 1, quiet: bool = False,
+                 concurrency: int | None = None, label: str = "grading") -> list[list[Graded]]:
+    return [grade_pairs(grader, [(it.rubric, it.answer) for it in items], concurrency=concurrency, quiet=quiet,
+                        desc=f"{label}{f' (repeat {k + 1}/{repeats})' if repeats > 1 else ''}")
+            for k in range(max(repeats, 1))]
+
+
+def provider_versions(passes: list[list[Graded]]) -> dict[str, list[str]]:
+    models: set[str] = set()
+    fps: set[str] = set()
+    for p in passes:
+        for g in p:
+            models.update(g.versions.get("models", []))
+            fps.update(g.versions.get("system_fingerprints", []))
+    return {"models": sorted(models), "system_fingerprints": sorted(fps)}
+
+
+def run(grader: BatchGrader, items: list[EvalItem], dataset: str, repeats: int = 1, quiet: bool = False,
+        resamples: int = 1000, settings: dict[str, Any] | None = None, concurrency: int | None = None,
+        max_fallback: float = accounting.DEFAULT_MAX_FALLBACK, mode: str = "cued",
+        passes: list[list[Graded]] | None = None) -> RunRecord:
+    """Grade `items` (`repeats` times), compute the metrics and the accounting, and build the run record.
+
+    Metrics are computed on every item, and again on the items the judge itself graded (`judged_only`) when
+    any fell back. `passes` lets a caller reuse grades it already has (the inline mode's cued half).
+    """
+    t0 = time.perf_counter()
+    passes = passes or grade_passes(grader, items, repeats, quiet, concurrency)
+    seconds = time.perf_counter() - t0
+    results = results_for(items, passes)
+    metrics: dict[str, Any] = metric_blocks(items, results, resamples)
+    judged = [(it, r) for it, r in zip(items, results) if not r.pred.degraded]
+    if len(judged) < len(results):
+        metrics["judged_only"] = metric_blocks([it for it, _ in judged], [r for _, r in judged], resamples)
+        metrics["judged_only"]["n"] = len(judged)
     spreads = [r.spread for r in results]
     metrics["consistency"] = {"repeats": repeats, "max_spread": max(spreads, default=0.0),
                               "items_with_spread": sum(s > 0 for s in spreads)}
     metrics["degraded"] = sum(r.pred.degraded for r in results)
-    usage = getattr(grader, "usage", None)
-    if usage:
-        metrics["usage"] = usage if isinstance(usage, dict) else getattr(usage, "__dict__", {})
-    metrics["speed"] = {"answers": len(items) * max(repeats, 1), "seconds": round(seconds, 2),
-                        "answers_per_s": round(len(items) * max(repeats, 1) / seconds, 1) if seconds else None}
+    metrics["accounting"] = accounting.summarise(results)
+    n_graded = len(items) * max(len(passes), 1)
+    metrics["speed"] = {"answers": n_graded, "seconds": round(seconds, 2),
+                        "answers_per_s": round(n_graded / seconds, 1) if seconds else None}
+    valid, why = accounting.validity(metrics["accounting"], max_fallback)
     fp = dict(grader.fingerprint)
     fp.update({"git_sha": git_sha(), "settings": settings or {}})
+    if is_llm(grader):  # what the provider says answered, so provider drift shows between runs
+        fp["provider"] = provider_versions(passes)
+    if why:
+        log.warning("invalid run: %s", why)
     return RunRecord(run_id=new_run_id(dataset, str(fp.get("kind", "grader"))), created_at=now(),
                      dataset={"name": dataset, "n": len(items), "hash": dataset_hash(items)}, grader=fp,
-                     repeats=repeats, seconds=round(seconds, 2), items=results, metrics=metrics)
+                     repeats=repeats, seconds=round(seconds, 2), items=results, metrics=metrics, mode=mode,
+                     valid=valid, invalid_reason=why)

@@ -1,4 +1,4 @@
-"""`python -m rag`: ingest the guide, ask it a question, calibrate the refusal threshold, report quality."""
+"""`python -m rag`: ingest the guide, ask it a question, fit the answerer on the calibration set, report quality."""
 
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ from pathlib import Path
 from tqdm import tqdm
 
 from app.settings import ROOT, get_settings
-from rag.answerer import DEFAULT_MIN_SIMILARITY, ExtractiveAnswerer
+from rag.answerer import ExtractiveAnswerer
+from rag.calibrate import fit_decline, fit_head, fit_support
 from rag.chunking import chunk_guide
 from rag.errors import RagError
 from rag.guide import load_guide
 from rag.index import build_index
 from rag.ingest import ingest, plan_ingest
-from rag.quality import best_threshold, format_table, load_qa, report, score_items
+from rag.quality import answer_report, best_threshold, format_answers, format_table, load_qa, report, score_items
 from rag.retrieval import Mode
+from rag.support import save_threshold
 from rag.wiring import make_embedder, make_store
 
 log = logging.getLogger("rag")
@@ -46,37 +48,52 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = get_settings()
     index = build_index(settings.guide_dir, make_embedder(settings), make_store(settings))
-    ans = ExtractiveAnswerer(index.retriever, settings.answer_min_score or DEFAULT_MIN_SIMILARITY)
-    _out(json.dumps(asdict(ans.answer(args.question)), indent=2))
+    ans = ExtractiveAnswerer(index.retriever, settings.answer_min_score)
+    _out(json.dumps(asdict(ans.answer(args.question)), indent=2, ensure_ascii=False))
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Report each mode on the test set with thresholds fitted on the calibration set only."""
+    """Retrieval per mode (decline thresholds fitted on the calibration set only), then end-to-end answers."""
     settings = get_settings()
     index = build_index(settings.guide_dir, make_embedder(settings), make_store(settings))
     calib, test = load_qa(args.calib), load_qa(args.dataset)
     reports = []
     for mode in tqdm(list(Mode), desc="modes", disable=args.quiet):
         t = best_threshold(score_items(index.retriever, calib, mode))
-        if mode is not Mode.bm25 and args.use_default_threshold:
-            t = settings.answer_min_score or DEFAULT_MIN_SIMILARITY
         reports.append(report(score_items(index.retriever, test, mode), mode, t))
     _out(f"{args.dataset.name}: {reports[0].n_answerable} answerable, {reports[0].n_off_guide} off-guide; "
-         f"thresholds fitted on {args.calib.name}")
+         f"retrieval-only decline thresholds fitted on {args.calib.name}")
     _out(format_table(reports))
+    answerer = ExtractiveAnswerer(index.retriever, settings.answer_min_score)
+    answers = [answer_report(answerer, test, f"{args.dataset.name} (held out)"),
+               answer_report(answerer, calib, f"{args.calib.name} (fitted on)")]
+    _out("\nAnswers (the extractive answerer as served, with the decision fitted on the calibration set):")
+    _out(format_answers(answers))
+    if args.show_misses:
+        _out("misses: " + ", ".join(answers[0].misses))
     return 0
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit the reranking head and the decline decision on the calibration set; --write saves them to rag/data."""
     settings = get_settings()
     index = build_index(settings.guide_dir, make_embedder(settings), make_store(settings))
-    scored = score_items(index.retriever, load_qa(args.calib), Mode.hybrid)
-    on = sorted(s.confidence for s in scored if s.item.answerable)
-    off = sorted(s.confidence for s in scored if not s.item.answerable)
-    _out(f"on-guide confidence: min {on[0]:.3f} median {on[len(on) // 2]:.3f} max {on[-1]:.3f}")
-    _out(f"off-guide confidence: min {off[0]:.3f} median {off[len(off) // 2]:.3f} max {off[-1]:.3f}")
-    _out(f"suggested threshold: {best_threshold(scored):.3f} (current default {DEFAULT_MIN_SIMILARITY})")
+    calib = load_qa(args.calib)
+    head, pos, n = fit_head(index.retriever, calib)
+    _out(f"reranking head: {n} sentences ({pos} hold an expected fact); weights {head.coef}")
+    model = fit_decline(index.retriever, calib, head, args.calib.name)
+    _out(f"decline decision: threshold {model.threshold}, relevance floor {model.relevance_floor}; "
+         f"weights {model.coef}")
+    answerer = ExtractiveAnswerer(index.retriever, decline_model=model, head=head)
+    _out(format_answers([answer_report(answerer, calib, f"{args.calib.name} (fitted on)")]))
+    threshold, accuracy, pairs = fit_support(index.retriever)
+    _out(f"LLM support check: threshold {threshold} (balanced accuracy {accuracy} on {pairs} guide pairs)")
+    if args.write:
+        head.save()
+        model.save()
+        save_threshold(threshold, accuracy, pairs)
+        _out("written: rag/data/rerank.json, rag/data/decline.json, rag/data/support.json")
     return 0
 
 
@@ -91,11 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("eval", help="retrieval quality report: BM25 vs dense vs hybrid")
     e.add_argument("--dataset", type=Path, default=QA_TEST)
     e.add_argument("--calib", type=Path, default=QA_CALIB)
-    e.add_argument("--use-default-threshold", action="store_true",
-                   help="decline with the shipped threshold instead of one fitted per mode")
+    e.add_argument("--show-misses", action="store_true", help="list held-out ids whose answer missed a fact")
     e.set_defaults(fn=cmd_eval)
-    c = sub.add_parser("calibrate", help="suggest the refusal threshold from the calibration set")
+    c = sub.add_parser("calibrate", help="fit the reranking head and the decline decision on the calibration set")
     c.add_argument("--calib", type=Path, default=QA_CALIB)
+    c.add_argument("--write", action="store_true", help="save the fit to rag/data (otherwise only report it)")
     c.set_defaults(fn=cmd_calibrate)
     args = ap.parse_args(argv)
     logging.basicConfig(level=get_settings().log_level, format="%(levelname)s %(name)s: %(message)s")

@@ -1,31 +1,48 @@
 """Answering questions from the guide: the Answerer Protocol and the embedded extractive answerer.
 
-The extractive answerer never writes new claims: every sentence of its answer is a sentence of the guide,
-chosen for how well it answers the question, and each carries a `[n]` citation to its section.
+The extractive answerer never writes new claims: every sentence of its answer is a sentence of the guide, chosen
+for how well it answers the question (rag/compose.py), and each carries a `[n]` citation to its section. Whether
+to answer at all is decided from several signals by a model fitted on the calibration set (rag/signals.py), after
+the answer is composed, so that a best-effort passage which does not address the question becomes a decline
+that names the nearest relevant section. A term the guide defines is never declined (rag/glossary.py).
 """
 
 from __future__ import annotations
 
-import re
+import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import numpy as np
-
-from rag.chunking import Chunk
+from rag.chunking import Chunk, slugify
+from rag.compose import (
+    Candidate,
+    RerankHead,
+    SentenceRanker,
+    compose_definition,
+    compose_general,
+    compose_steps,
+    is_howto,
+)
+from rag.glossary import Glossary, Term
+from rag.lexical import tokenize
 from rag.retrieval import HybridRetriever, Mode, Retrieval
+from rag.signals import DeclineModel, Signals, retrieval_signals, weighted_share
+from rag.text import plain, sentences
 
-# Refusal threshold on the best dense cosine similarity between the question and any guide chunk.
-# Calibrated with `python -m rag calibrate` on evals/datasets/guide_qa_calib.jsonl (84 on-guide, 39 off-guide
-# questions, kept apart from the reported guide_qa.jsonl). The two groups overlap: on-guide questions score
-# 0.21-0.68 (median 0.39), off-guide ones 0.05-0.54 (median 0.22), because near misses such as "how is attention
-# computed" share vocabulary with the guide. The cut with the fewest calibration errors is 0.24; there, 88% of
-# declined calibration questions are truly off-guide. Declining wrongly hides a real answer, answering wrongly
-# only shows guide sentences (never invented text), so the cut is not pushed higher to catch more near misses.
-DEFAULT_MIN_SIMILARITY = 0.24
+log = logging.getLogger(__name__)
 
-_MAX_SENTENCES = 3
+__all__ = ["DEFAULT_MIN_SIMILARITY", "Answerer", "Citation", "ExtractiveAnswerer", "GuideAnswer", "NearSection",
+           "Prepared", "decline_message", "plain", "sentences"]
+
+# No fixed similarity cut by default: the fitted multi-signal decision in rag/data/decline.json decides.
+# ANSWER_MIN_SCORE, when set, replaces it with a plain cut on the best dense similarity.
+DEFAULT_MIN_SIMILARITY: float | None = None
+
 _CANDIDATE_CHUNKS = 4
+_EXTRA_CHUNKS = 4  # chunks ranked by their best sentence, added to the pool when retrieval missed them
+_MAX_NEAREST = 2
+_SCOPE = ("building and interviewing for AI products: evaluation, data and labelling, models and retrieval, "
+          "metrics, launch, responsible AI and interview practice")
 
 
 @dataclass(frozen=True)
@@ -60,101 +77,126 @@ class Answerer(Protocol):
     def answer(self, question: str) -> GuideAnswer: ...
 
 
-_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+@dataclass(frozen=True)
+class Prepared:
+    """One question's retrieval, signals and extractive answer; the LLM answerer reuses it (one retrieval)."""
 
-
-def plain(text: str) -> str:
-    """Markdown to plain text for snippets: drop emphasis, list markers and heading marks."""
-    text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
-    text = re.sub(r"(?<!\w)[*_](.+?)[*_](?!\w)", r"\1", text)
-    text = re.sub(r"`([^`]+)`", r"\1", text)
-    return re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", text, flags=re.M).strip()
-
-
-def sentences(chunk: Chunk) -> list[str]:
-    """The chunk's sentences, without headings; list items count as sentences."""
-    out: list[str] = []
-    for line in chunk.text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        for s in _SENT.split(plain(line)):
-            s = s.strip()
-            if len(s.split()) >= 5:
-                out.append(s)
-    return out
+    retrieval: Retrieval
+    answer: GuideAnswer
+    signals: Signals | None = None
+    term: Term | None = None
+    p_answerable: float | None = None
+    sentences: int = 0
 
 
 def decline_message(nearest: list[NearSection]) -> str:
+    """One sentence: what is missing and where to look, or what the guide does cover."""
     if not nearest:
-        return "The guide doesn't cover that question."
-    names = ", ".join(f"\u201c{n.title}\u201d" for n in nearest)
-    return f"The guide doesn't cover that question. The nearest sections are {names}."
+        return f"The guide doesn't cover that question; it is about {_SCOPE}."
+    names = " and ".join(f"\u201c{n.title}\u201d" for n in nearest)
+    which = "section is" if len(nearest) == 1 else "sections are"
+    return f"The guide doesn't cover that question; the closest {which} {names}."
 
 
 class ExtractiveAnswerer:
-    """Picks the guide sentences that best answer the question (MMR over sentence embeddings)."""
+    """Composes 2-5 guide sentences that answer the question, or declines."""
 
-    def __init__(self, retriever: HybridRetriever, min_similarity: float = DEFAULT_MIN_SIMILARITY) -> None:
+    def __init__(self, retriever: HybridRetriever, min_similarity: float | None = DEFAULT_MIN_SIMILARITY,
+                 glossary: Glossary | None = None, decline_model: DeclineModel | None = None,
+                 head: RerankHead | None = None) -> None:
         self.retriever = retriever
         self.min_similarity = min_similarity
-        self._sentence_vecs: dict[str, np.ndarray] = {}
+        self.glossary = glossary or Glossary.from_chunks(retriever.chunks)
+        self.model = decline_model or DeclineModel.load()
+        if self.model.embedder and self.model.embedder != retriever.embedder.name:
+            log.warning("the decline decision was fitted with embedder %s, not %s; using the similarity cut "
+                        "until `python -m rag calibrate --write` is rerun", self.model.embedder,
+                        retriever.embedder.name)
+            self.model = DeclineModel.untrained()
+        self.ranker = SentenceRanker(retriever.chunks, retriever.sentences, retriever.lexical, head)
+        self._heading_terms = {t for c in retriever.chunks for h in c.heading_path for t in tokenize(h)}
+        self._chunks = {c.id: c for c in retriever.chunks}
 
-    def _vectors(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._sentence_vecs]
-        if missing:
-            for t, v in zip(missing, self.retriever.embedder.embed(missing)):
-                self._sentence_vecs[t] = v
-        return np.stack([self._sentence_vecs[t] for t in texts])
-
-    def nearest(self, r: Retrieval, n: int = 3) -> list[NearSection]:
+    def nearest(self, r: Retrieval, n: int = 3, floor: float = 0.0) -> list[NearSection]:
         out: dict[str, NearSection] = {}
-        for h in r.hits:
-            if h.chunk.section_id not in out:
+        for h in sorted(r.hits, key=lambda h: -h.similarity):
+            if h.similarity >= floor and h.chunk.section_id not in out:
                 out[h.chunk.section_id] = NearSection(h.chunk.section_id, h.chunk.section_title, round(h.similarity, 4))
         return list(out.values())[:n]
 
+    def decline(self, r: Retrieval) -> GuideAnswer:
+        near = self.nearest(r, _MAX_NEAREST, self.model.relevance_floor)
+        return GuideAnswer(decline_message(near), grounded=False, nearest=near)
+
     def answer(self, question: str) -> GuideAnswer:
+        return self.prepare(question).answer
+
+    def prepare(self, question: str) -> Prepared:
         r = self.retriever.search(question, k=6, mode=Mode.hybrid)
-        if not r.hits or r.confidence < self.min_similarity:
-            near = self.nearest(r)
-            return GuideAnswer(decline_message(near), grounded=False, nearest=near)
-        qvec = self.retriever.embed_query(question)
-        cands: list[tuple[int, int, str]] = []  # (chunk rank, sentence position, text)
-        for rank, h in enumerate(r.hits[:_CANDIDATE_CHUNKS]):
-            cands += [(rank, pos, s) for pos, s in enumerate(sentences(h.chunk))]
-        if not cands:
-            near = self.nearest(r)
-            return GuideAnswer(decline_message(near), grounded=False, nearest=near)
-        vecs = self._vectors([c[2] for c in cands])
-        rel = vecs @ qvec
-        # A small prior for higher-ranked chunks: fusion already weighed lexical evidence the sentence
-        # cosine cannot see.
-        rel = rel + np.array([0.05 / (1 + c[0]) for c in cands])
-        chosen: list[int] = []
-        best = float(rel.max())
-        while len(chosen) < _MAX_SENTENCES:
-            # Near-paraphrases (sections restate key facts) are skipped outright; the rest are MMR-penalised.
-            redundancy = {i: max((float(vecs[i] @ vecs[j]) for j in chosen), default=0.0) for i in range(len(cands))}
-            scores = [(float(rel[i]) - 0.6 * redundancy[i], i) for i in range(len(cands))
-                      if i not in chosen and rel[i] >= best - 0.2 and redundancy[i] < 0.7]
-            if not scores:
-                break
-            chosen.append(max(scores)[1])
-        chosen.sort(key=lambda i: (cands[i][0], cands[i][1]))
+        assert r.qvec is not None
+        term = self.glossary.defined_subject(question)
+        if term is not None:
+            chosen = self._definition(question, r, term)
+            if chosen:
+                return Prepared(r, self._cite(chosen, r), term=term, p_answerable=1.0, sentences=len(chosen))
+        pool = self.ranker.candidates(question, r.qvec, self.pool_chunks(r))
+        if not pool:
+            return Prepared(r, self.decline(r))
+        best = max(c.score for c in pool)
+        chosen = (compose_steps(pool, best) if is_howto(question) else None) or \
+            compose_general(question, pool, self.ranker, self.retriever.lexical)
+        qterms = set(tokenize(question))
+        found = set().union(*(c.terms for c in chosen))
+        signals = Signals(**retrieval_signals(question, r.confidence, r.lexical_top, self.retriever.lexical,
+                                              self._heading_terms, self.glossary),
+                          support=best, answer_coverage=weighted_share(qterms, found, self.retriever.lexical))
+        p = self.model.p_answerable(signals, r.qvec)
+        answers = (r.confidence >= self.min_similarity if self.min_similarity is not None
+                   else p >= self.model.threshold)
+        if not answers:
+            return Prepared(r, self.decline(r), signals, p_answerable=p)
+        return Prepared(r, self._cite(chosen, r), signals, p_answerable=p, sentences=len(chosen))
+
+    def pool_chunks(self, r: Retrieval) -> list[tuple[Chunk, float]]:
+        """The top retrieved chunks, then chunks holding one of the guide's best-matching sentences."""
+        assert r.qvec is not None
+        out = [(h.chunk, h.similarity) for h in r.hits[:_CANDIDATE_CHUNKS]]
+        seen = {c.id for c, _ in out}
+        for i, sim in self.retriever.sentences.best_per_chunk(r.qvec)[:_EXTRA_CHUNKS]:
+            chunk = self.retriever.chunks[i]
+            if chunk.id not in seen:
+                seen.add(chunk.id)
+                out.append((chunk, sim))
+        return out
+
+    def _definition(self, question: str, r: Retrieval, term: Term) -> list[Candidate]:
+        chunk = self._chunks.get(term.chunk_id)
+        if chunk is None:
+            return []
+        assert r.qvec is not None
+        pool = self.ranker.candidates(question, r.qvec, [(chunk, 1.0)])
+        anchor = next((c for c in pool if c.sentence.text == term.sentence), None)
+        if anchor is None:
+            return []
+        others = self.ranker.candidates(question, r.qvec, [(h.chunk, h.similarity) for h in r.hits[:2]
+                                                           if h.chunk.id != chunk.id])
+        return compose_definition(anchor, pool, others)
+
+    def _cite(self, chosen: list[Candidate], r: Retrieval) -> GuideAnswer:
+        sims = {h.chunk.id: h.similarity for h in r.hits}
         numbers: dict[str, int] = {}
         parts: list[str] = []
-        snippets: dict[str, list[str]] = {}
-        for i in chosen:
-            hit = r.hits[cands[i][0]]
-            sid = hit.chunk.section_id
-            n = numbers.setdefault(sid, len(numbers) + 1)
-            parts.append(f"{cands[i][2]} [{n}]")
-            snippets.setdefault(sid, []).append(cands[i][2])
+        used: dict[str, list[Candidate]] = {}
+        for c in chosen:
+            n = numbers.setdefault(c.chunk.section_id, len(numbers) + 1)
+            parts.append(f"{c.sentence.text} [{n}]")
+            used.setdefault(c.chunk.section_id, []).append(c)
         citations = []
         for sid, n in numbers.items():
-            hit = next(h for h in r.hits if h.chunk.section_id == sid)
-            citations.append(Citation(n=n, section_id=sid, title=hit.chunk.section_title,
-                                      snippet=" ".join(snippets[sid]), score=round(hit.similarity, 4),
-                                      anchor=hit.chunk.anchor, chunk_id=hit.chunk.id))
+            first = used[sid][0]
+            anchor = slugify(first.sentence.heading) if first.sentence.heading else first.chunk.anchor
+            citations.append(Citation(n=n, section_id=sid, title=first.chunk.section_title,
+                                      snippet=" ".join(c.sentence.text for c in used[sid]),
+                                      score=round(sims.get(first.chunk.id, 0.0), 4), anchor=anchor,
+                                      chunk_id=first.chunk.id))
         return GuideAnswer(" ".join(parts), grounded=True, citations=citations, nearest=self.nearest(r))

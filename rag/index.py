@@ -9,6 +9,7 @@ from pathlib import Path
 from rag.chunking import Chunk, chunk_guide
 from rag.embedder import Embedder
 from rag.errors import SectionNotFound
+from rag.glossary import Glossary
 from rag.guide import GuideSection, load_guide
 from rag.ingest import IngestReport, ingest, plan_ingest
 from rag.retrieval import HybridRetriever
@@ -23,6 +24,7 @@ class GuideIndex:
     chunks: list[Chunk]
     retriever: HybridRetriever
     last_ingest: IngestReport | None = None
+    glossary: Glossary | None = None  # the guide's defined terms, found in its text
 
     def section(self, section_id: str) -> GuideSection:
         try:
@@ -39,4 +41,4 @@ def build_index(guide_dir: Path, embedder: Embedder, store: VectorStore, sync: b
     if sync and not plan_ingest(chunks, store, embedder).is_noop:
         report = ingest(chunks, store, embedder)
     retriever = HybridRetriever(chunks, embedder, store)
-    return GuideIndex({s.id: s for s in sections}, chunks, retriever, report)
+    return GuideIndex({s.id: s for s in sections}, chunks, retriever, report, Glossary.from_chunks(chunks))

@@ -50,6 +50,7 @@ class BM25Index:
             df.update(d.keys())
         n = len(docs)
         self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self._max_idf = max(self._idf.values(), default=1.0)
         self._postings: dict[str, list[tuple[int, int]]] = {}
         for i, d in enumerate(docs):
             for t, c in d.items():
@@ -73,6 +74,17 @@ class BM25Index:
         s = self.scores(query)
         order = np.argsort(-s, kind="stable")[:k]
         return [LexicalHit(int(i), float(s[i])) for i in order if s[i] > 0]
+
+    def idf(self, term: str) -> float:
+        """A term's idf; a term the guide never uses gets the rarest known term's idf (it is maximally specific)."""
+        return self._idf.get(term, self._max_idf)
+
+    def known(self, term: str) -> bool:
+        return term in self._idf
+
+    def ideal(self, query: str) -> float:
+        """The score of a document of average length holding each query term once: scales BM25 to about 0-1."""
+        return sum(self.idf(t) for t in set(tokenize(query))) or 1.0
 
     def coverage(self, query: str) -> float:
         """Share of the query's (idf-weighted) terms that occur anywhere in the guide, 0-1."""

@@ -1,21 +1,29 @@
-"""Grounded guide answers written by a model, from the retrieved chunks only, with `[n]` citations.
+"""Grounded guide answers written by a model, from the retrieved chunks only, and checked before they are shown.
 
-Retrieval and the decision to decline are the extractive answerer's: the same hybrid search and the same
-calibrated threshold, checked before any model call, so a weak retrieval declines exactly as it does without a
-model. The model sees the top chunks as numbered excerpts. In its reply, every `[n]` must name one of them:
-others are removed and flagged, and a reply with no valid citation left is not used. Citations are renumbered
-per section in order of first use, as the extractive answerer numbers them. Any fault falls back to the
-extractive answer, marked degraded.
+Retrieval and the decision to decline are the extractive answerer's (`prepare`, one retrieval per question), so a
+question the guide does not cover declines exactly as it does without a model, and no model is called. The model
+sees the top chunks as numbered excerpts. Its reply is then checked, and any failure returns the extractive answer
+marked `degraded` with the reason:
+- `refusal`: the model refused or said the excerpts do not answer (the extractive answerer decided they do);
+- `echo`: the reply shows fence markers, nonce tags or the prompt's own instructions;
+- `uncited`: a sentence cites no retrieved excerpt (citations to excerpts that were not given are removed first);
+- `unsupported`: a sentence is not supported by the excerpts it cites (rag/support.py).
+Citations are renumbered per section in order of first use, as the extractive answerer numbers them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from app.llm import LLMBadOutput, LLMClient, LLMError, fence, render, telemetry
-from rag.answerer import Citation, ExtractiveAnswerer, GuideAnswer, decline_message, plain, sentences
-from rag.retrieval import Hit, Mode
+from app.llm.prompts import load as load_prompt
+from rag.answerer import Citation, ExtractiveAnswerer, GuideAnswer, plain, sentences
+from rag.retrieval import Hit
+from rag.support import REFUSAL, SupportCheck, echoes_prompt, sentence_split
 
 MAX_EXCERPTS = 5
 DECLINE_TOKEN = "NOT_IN_GUIDE"
@@ -36,14 +44,23 @@ def excerpts(hits: list[Hit]) -> str:
                        for i, h in enumerate(hits, 1))
 
 
-def ground(text: str, hits: list[Hit]) -> tuple[str, list[Citation], int]:
-    """Keep only citations that point at a given excerpt; renumber them per section. Returns (answer, citations,
-    number of invalid citations removed). Raises LLMBadOutput when no valid citation is left."""
+@dataclass(frozen=True)
+class Grounded:
+    answer: str
+    citations: list[Citation]
+    removed: int
+    cited: list[tuple[str, list[int]]]  # each sentence (citations stripped) with the excerpt numbers it cites
+
+
+def ground(text: str, hits: list[Hit]) -> Grounded:
+    """Keep only citations that point at a given excerpt and renumber them per section. Raises LLMBadOutput
+    ("uncited") when a sentence is left with no valid citation."""
     numbers: dict[str, int] = {}
     first_hit: dict[str, Hit] = {}
     removed = 0
+    cited: list[tuple[str, list[int]]] = []
 
-    def sub(m: re.Match[str]) -> str:
+    def sub(m: re.Match[str], ks: list[int]) -> str:
         nonlocal removed
         out: list[int] = []
         for raw in re.split(r"\s*[,;]\s*", m.group(1)):
@@ -51,6 +68,7 @@ def ground(text: str, hits: list[Hit]) -> tuple[str, list[Citation], int]:
             if not 1 <= k <= len(hits):
                 removed += 1
                 continue
+            ks.append(k)
             sid = hits[k - 1].chunk.section_id
             first_hit.setdefault(sid, hits[k - 1])
             n = numbers.setdefault(sid, len(numbers) + 1)
@@ -58,11 +76,24 @@ def ground(text: str, hits: list[Hit]) -> tuple[str, list[Citation], int]:
                 out.append(n)
         return (" " + "".join(f"[{n}]" for n in out)) if out else ""
 
-    answer = _CITE.sub(sub, text.strip())
-    answer = re.sub(r"[ \t]+([.,;:!?])", r"\1", answer)
-    answer = re.sub(r"[ \t]{2,}", " ", answer).strip()
-    if not numbers:
-        raise LLMBadOutput("the answer cites no retrieved excerpt", "uncited")
+    def citing(ks: list[int]) -> Callable[[re.Match[str]], str]:
+        return lambda m: sub(m, ks)
+
+    parts = []
+    for sentence in sentence_split(text):
+        ks: list[int] = []
+        rewritten = _CITE.sub(citing(ks), sentence)
+        rewritten = re.sub(r"[ \t]+([.,;:!?])", r"\1", rewritten)
+        rewritten = re.sub(r"[ \t]{2,}", " ", rewritten).strip()
+        bare = _CITE.sub("", sentence).strip()
+        if not re.search(r"\w", bare):
+            continue
+        if not ks:
+            raise LLMBadOutput(f"a sentence cites no retrieved excerpt: {bare[:80]!r}", "uncited")
+        parts.append(rewritten)
+        cited.append((bare, sorted(set(ks))))
+    if not parts:
+        raise LLMBadOutput("the answer is empty", "uncited")
     citations = []
     for sid, n in numbers.items():
         h = first_hit[sid]
@@ -70,37 +101,56 @@ def ground(text: str, hits: list[Hit]) -> tuple[str, list[Citation], int]:
         citations.append(Citation(n=n, section_id=sid, title=h.chunk.section_title,
                                   snippet=" ".join(sents[:2]) if sents else plain(h.chunk.text)[:300],
                                   score=round(h.similarity, 4), anchor=h.chunk.anchor, chunk_id=h.chunk.id))
-    return answer, citations, removed
+    return Grounded(" ".join(parts), citations, removed, cited)
 
 
 class LLMAnswerer:
     """Implements the Answerer protocol with a model; the extractive answerer retrieves, declines and stands in."""
 
-    def __init__(self, client: LLMClient, fallback: ExtractiveAnswerer, max_excerpts: int = MAX_EXCERPTS) -> None:
+    def __init__(self, client: LLMClient, fallback: ExtractiveAnswerer, max_excerpts: int = MAX_EXCERPTS,
+                 support: SupportCheck | None = None) -> None:
         self.client = client
         self.fallback = fallback
         self.max_excerpts = max_excerpts
+        self.support = support or SupportCheck.load(fallback.retriever.lexical)
+        self._prompt_texts = [load_prompt("answerer_system"), load_prompt("answerer_user")]
+
+    def check(self, text: str, hits: list[Hit], tag: str) -> Grounded:
+        """Every check a reply must pass before it is shown; raises LLMBadOutput with the reason."""
+        if REFUSAL.search(text):
+            raise LLMBadOutput("the model refused or said the excerpts do not answer", "refusal")
+        if tag in text or echoes_prompt(text, self._prompt_texts):
+            raise LLMBadOutput("the reply repeats prompt text or fence markers", "echo")
+        g = ground(text, hits)
+        matrix = self.fallback.retriever.sentences
+        index = {c.id: i for i, c in enumerate(self.fallback.retriever.chunks)}
+        claim_vecs = self.fallback.retriever.embedder.embed([s for s, _ in g.cited])
+        for (claim, ks), vec in zip(g.cited, claim_vecs):
+            chunks = [hits[k - 1].chunk for k in ks]
+            passage = " ".join(plain(c.text) for c in chunks)
+            pvecs = np.vstack([matrix.of_chunk(index[c.id]) for c in chunks])
+            score = self.support.score(claim, vec, passage, pvecs)
+            if not self.support.supported(score):
+                raise LLMBadOutput(f"unsupported by its citation ({score:.2f}): {claim[:80]!r}", "unsupported")
+        return g
 
     def answer(self, question: str) -> LLMGuideAnswer:
-        r = self.fallback.retriever.search(question, k=6, mode=Mode.hybrid)
-        near = self.fallback.nearest(r)
-        if not r.hits or r.confidence < self.fallback.min_similarity:
-            return LLMGuideAnswer(decline_message(near), grounded=False, nearest=near)
-        hits = r.hits[:self.max_excerpts]
+        prepared = self.fallback.prepare(question)
+        base = prepared.answer
+        if not base.grounded:
+            return LLMGuideAnswer(base.answer, False, base.citations, base.nearest)
+        hits = prepared.retrieval.hits[:self.max_excerpts]
         fenced, tag = fence(question, "QUESTION")
         messages = [{"role": "system", "content": render("answerer_system")},
                     {"role": "user", "content": render("answerer_user", excerpts=excerpts(hits), tag=tag,
                                                        question=fenced)}]
         try:
             text = self.client.complete(messages, stream=True).text
-            if DECLINE_TOKEN in text and len(text.strip()) < len(DECLINE_TOKEN) + 40:
-                return LLMGuideAnswer(decline_message(near), grounded=False, nearest=near)
-            answer, citations, removed = ground(text, hits)
+            g = self.check(text, hits, tag)
         except LLMError as err:
             event = telemetry.degraded("answerer", err.reason, str(err))
-            base: GuideAnswer = self.fallback.answer(question)
             return LLMGuideAnswer(base.answer, base.grounded, base.citations, base.nearest, degraded=True,
                                   degraded_reason=f"{event.component}: {event.reason}")
-        flags = [f"{removed} citation{'s' if removed > 1 else ''} pointing to no retrieved excerpt "
-                 f"{'were' if removed > 1 else 'was'} removed."] if removed else []
-        return LLMGuideAnswer(answer, grounded=True, citations=citations, nearest=near, flags=flags)
+        flags = [f"{g.removed} citation{'s' if g.removed > 1 else ''} pointing to no retrieved excerpt "
+                 f"{'were' if g.removed > 1 else 'was'} removed."] if g.removed else []
+        return LLMGuideAnswer(g.answer, grounded=True, citations=g.citations, nearest=base.nearest, flags=flags)

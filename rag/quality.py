@@ -1,12 +1,20 @@
-"""Retrieval quality on a labelled question set: recall@k, MRR, and how well declining works, per mode."""
+"""Quality on a labelled question set: retrieval (recall@k, MRR per mode) and answers (fact recall, length,
+declines, false declines of defined terms)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.retrieval import HybridRetriever, Mode
+
+if TYPE_CHECKING:
+    from rag.answerer import ExtractiveAnswerer, Prepared
 
 
 @dataclass(frozen=True)
@@ -15,6 +23,10 @@ class QAItem:
     question: str
     section_ids: tuple[str, ...]
     answerable: bool
+    # Facts a good answer contains: each fact is a tuple of alternative substrings (case-insensitive).
+    facts: tuple[tuple[str, ...], ...] = ()
+    kind: str = "question"  # question | definition | off_topic | near_miss
+    term: str = ""
 
 
 def load_qa(path: Path) -> list[QAItem]:
@@ -24,7 +36,10 @@ def load_qa(path: Path) -> list[QAItem]:
             continue
         try:
             d = json.loads(line)
-            items.append(QAItem(d["id"], d["question"], tuple(d.get("section_ids", [])), bool(d["answerable"])))
+            facts = tuple((f,) if isinstance(f, str) else tuple(f) for f in d.get("facts", []))
+            items.append(QAItem(d["id"], d["question"], tuple(d.get("section_ids", [])), bool(d["answerable"]),
+                                facts, d.get("kind", "question" if d["answerable"] else "off_topic"),
+                                d.get("term", "")))
         except (json.JSONDecodeError, KeyError) as exc:
             raise ValueError(f"{path}:{n}: bad guide QA row ({exc})") from None
     return items
@@ -99,4 +114,78 @@ def format_table(reports: list[ModeReport]) -> str:
     for r in reports:
         rows.append(f"| {r.mode.value} | {r.recall[1]:.3f} | {r.recall[3]:.3f} | {r.recall[5]:.3f} | {r.mrr:.3f} | "
                     f"{r.decline_threshold:.3f} | {r.decline_precision:.3f} | {r.decline_recall:.3f} |")
+    return "\n".join(rows)
+
+
+_CITE = re.compile(r"\s*\[\d+\]")
+_SENT_END = re.compile(r"\[\d+\](?:\s|$)")
+
+
+def facts_found(answer: str, facts: Iterable[tuple[str, ...]]) -> tuple[int, int]:
+    """(facts present, facts expected): a fact is present when any of its alternatives occurs in the answer."""
+    text = _CITE.sub("", answer).lower()
+    facts = list(facts)
+    return sum(any(a.lower() in text for a in f) for f in facts), len(facts)
+
+
+@dataclass(frozen=True)
+class AnswerReport:
+    """End-to-end answer quality on one question set."""
+
+    name: str
+    fact_recall: float
+    median_sentences: float
+    decline_precision: float
+    decline_recall: float
+    false_declines_defined: int
+    n_answerable: int
+    n_with_facts: int
+    n_definitions: int
+    n_off_guide: int
+    n_near_misses: int
+    misses: list[str] = field(default_factory=list)  # ids of answers missing a fact or wrongly declined/answered
+
+
+def answer_report(answerer: ExtractiveAnswerer, items: list[QAItem], name: str) -> AnswerReport:
+    prepared: list[tuple[QAItem, Prepared]] = [(it, answerer.prepare(it.question)) for it in items]
+    return summarise(prepared, name)
+
+
+def summarise(prepared: list[tuple[QAItem, Prepared]], name: str) -> AnswerReport:
+    found = total = 0
+    lengths: list[int] = []
+    misses: list[str] = []
+    for it, p in prepared:
+        if p.answer.grounded:
+            lengths.append(len(_SENT_END.findall(p.answer.answer)))
+        if it.answerable and it.facts:
+            f, n = facts_found(p.answer.answer if p.answer.grounded else "", it.facts)
+            found, total = found + f, total + n
+            if f < n:
+                misses.append(it.id)
+        elif p.answer.grounded != it.answerable:
+            misses.append(it.id)
+    declined = [it for it, p in prepared if not p.answer.grounded]
+    off = [it for it, _ in prepared if not it.answerable]
+    tp = sum(not it.answerable for it in declined)
+    return AnswerReport(
+        name, found / total if total else 1.0, float(statistics.median(lengths)) if lengths else 0.0,
+        tp / len(declined) if declined else 1.0, tp / len(off) if off else 1.0,
+        sum(it.kind == "definition" for it in declined), sum(it.answerable for it in items_of(prepared)),
+        sum(bool(it.facts) for it in items_of(prepared)), sum(it.kind == "definition" for it in items_of(prepared)),
+        len(off), sum(it.kind == "near_miss" for it in off), misses)
+
+
+def items_of(prepared: list[tuple[QAItem, Prepared]]) -> list[QAItem]:
+    return [it for it, _ in prepared]
+
+
+def format_answers(reports: list[AnswerReport]) -> str:
+    rows = ["| set | answerable (with facts, definitions) | off-guide (near misses) | fact recall | "
+            "median sentences | decline precision | decline recall | false declines of defined terms |",
+            "|" + "---|" * 8]
+    for r in reports:
+        rows.append(f"| {r.name} | {r.n_answerable} ({r.n_with_facts}, {r.n_definitions}) | {r.n_off_guide} "
+                    f"({r.n_near_misses}) | {r.fact_recall:.3f} | {r.median_sentences:g} | "
+                    f"{r.decline_precision:.3f} | {r.decline_recall:.3f} | {r.false_declines_defined} |")
     return "\n".join(rows)

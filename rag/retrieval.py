@@ -1,12 +1,17 @@
-"""Hybrid retrieval: BM25 and dense search fused by reciprocal rank.
+"""Hybrid retrieval: BM25, dense chunk search and dense sentence search fused by reciprocal rank.
 
 Fusing ranks rather than scores sidesteps calibrating BM25 against cosine. The dense similarity of the best
-chunk is kept separately as the confidence signal for declining, since rank fusion has no absolute scale.
+chunk is kept separately as a confidence signal for declining, since rank fusion has no absolute scale.
+
+The sentence list ranks each chunk by its best-matching sentence. A chunk's vector averages several topics, so
+a question about one sentence of it ("what should the product do when the model is unsure?") can rank the chunk
+low; its own sentence still matches closely. On the calibration set this lifted hybrid recall@1 (see README).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from enum import Enum
 
 import numpy as np
@@ -15,10 +20,12 @@ from rag.chunking import Chunk
 from rag.embedder import Embedder
 from rag.lexical import BM25Index
 from rag.store import VectorStore
+from rag.text import Sentence, split
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks so neither list dominates
 # Equal votes for both lists: down-weighting BM25 (0.3-0.8) lowered recall@5 on the calibration set.
 LEXICAL_WEIGHT = 1.0
+SENTENCE_WEIGHT = 0.5  # the best-sentence list votes like the other two
 
 
 class Mode(str, Enum):
@@ -40,6 +47,8 @@ class Retrieval:
     mode: Mode
     hits: list[Hit]
     confidence: float  # best dense similarity (dense/hybrid) or BM25 term coverage (bm25)
+    lexical_top: float = 0.0  # the best BM25 score as a share of the query's ideal score (hybrid only)
+    qvec: np.ndarray | None = field(default=None, compare=False, repr=False)  # the embedded query, reused
 
     def sections(self) -> list[str]:
         """Section ids in rank order of their best chunk."""
@@ -47,6 +56,43 @@ class Retrieval:
         for h in self.hits:
             seen.setdefault(h.chunk.section_id, None)
         return list(seen)
+
+
+class SentenceMatrix:
+    """Every guide sentence, embedded once (lazily, or ahead of traffic with `warm`); rows grouped by chunk."""
+
+    def __init__(self, chunks: list[Chunk], embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.sentences: list[list[Sentence]] = [split(c) for c in chunks]
+        self.owner = np.array([i for i, ss in enumerate(self.sentences) for _ in ss], dtype=np.int64)
+        starts = np.cumsum([0] + [len(ss) for ss in self.sentences])
+        self._start = starts
+        self._vecs: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def vectors(self) -> np.ndarray:
+        if self._vecs is None:
+            with self._lock:
+                if self._vecs is None:
+                    texts = [s.text for ss in self.sentences for s in ss]
+                    self._vecs = self.embedder.embed(texts) if texts else np.zeros((0, 1))
+        return self._vecs
+
+    def warm(self) -> None:
+        _ = self.vectors
+
+    def of_chunk(self, i: int) -> np.ndarray:
+        return self.vectors[self._start[i]:self._start[i + 1]]
+
+    def best_per_chunk(self, qvec: np.ndarray) -> list[tuple[int, float]]:
+        """Chunks ranked by their best sentence's cosine similarity to the query."""
+        sims = self.vectors @ qvec if len(self.owner) else np.zeros(0)
+        best: dict[int, float] = {}
+        for i, s in zip(self.owner.tolist(), sims.tolist()):
+            if s > best.get(i, -2.0):
+                best[i] = s
+        return sorted(best.items(), key=lambda x: (-x[1], x[0]))
 
 
 class HybridRetriever:
@@ -61,6 +107,7 @@ class HybridRetriever:
         self.lexical = BM25Index([c.embed_text for c in chunks])
         self.candidates = candidates
         self.lexical_weight = lexical_weight
+        self.sentences = SentenceMatrix(chunks, embedder)
 
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed([query])[0]
@@ -74,22 +121,28 @@ class HybridRetriever:
         return out
 
     def search(self, query: str, k: int = 5, mode: Mode | str = Mode.hybrid) -> Retrieval:
+        """Rank chunks for `query`; the query is embedded once and returned with the result for reuse."""
         mode = Mode(mode)
         if mode is Mode.bm25:
             lex = self.lexical.search(query, k)
             hits = [Hit(self.chunks[h.index], h.score, 0.0) for h in lex]
             return Retrieval(query, mode, hits, self.lexical.coverage(query))
-        dense = self._dense(self.embed_query(query))
+        qvec = self.embed_query(query)
+        dense = self._dense(qvec)
         sims = dict(dense)
         confidence = max(sims.values(), default=0.0)
         if mode is Mode.dense:
             hits = [Hit(self.chunks[i], s, s) for i, s in dense[:k]]
-            return Retrieval(query, mode, hits, confidence)
+            return Retrieval(query, mode, hits, confidence, qvec=qvec)
         fused: dict[int, float] = {}
         for rank, (i, _) in enumerate(dense):
             fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
-        for rank, h in enumerate(self.lexical.search(query, self.candidates)):
+        lex = self.lexical.search(query, self.candidates)
+        for rank, h in enumerate(lex):
             fused[h.index] = fused.get(h.index, 0.0) + self.lexical_weight / (RRF_K + rank + 1)
+        for rank, (i, _) in enumerate(self.sentences.best_per_chunk(qvec)[:self.candidates]):
+            fused[i] = fused.get(i, 0.0) + SENTENCE_WEIGHT / (RRF_K + rank + 1)
         order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
         hits = [Hit(self.chunks[i], fused[i], sims.get(i, 0.0)) for i in order]
-        return Retrieval(query, mode, hits, confidence)
+        top = lex[0].score / self.lexical.ideal(query) if lex else 0.0
+        return Retrieval(query, mode, hits, confidence, lexical_top=top, qvec=qvec)

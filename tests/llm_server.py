@@ -1,6 +1,7 @@
 """A scripted OpenAI-compatible server on loopback, for driving litellm's real HTTP path without the internet.
 
-Tests queue replies (normal, streamed, malformed, slow, erroring, a stream that breaks mid-way) and point
+Tests queue replies (normal, streamed, malformed JSON, slow enough to time out, 429s with a Retry-After, other
+errors, a stream that breaks mid-way) and point
 litellm at `server.base_url` with a model string such as "openai/scripted". Every request body is recorded in
 `server.requests`, so a test can assert exactly what the app sent to the provider.
 
@@ -38,6 +39,9 @@ class Reply:
     finish_reason: str | None = "stop"
     usage: dict[str, int] = field(default_factory=lambda: {"prompt_tokens": 50, "completion_tokens": 20,
                                                            "total_tokens": 70})
+    headers: dict[str, str] = field(default_factory=dict)  # extra response headers, e.g. retry-after
+    model: str | None = None  # the model name the provider reports (default: the one requested)
+    system_fingerprint: str | None = None  # the provider's build id for the model, as OpenAI sends it
 
     @classmethod
     def text(cls, content: str, **kw: Any) -> Reply:
@@ -69,12 +73,32 @@ class Reply:
     def slow(cls, delay: float, then: Reply | None = None) -> Reply:
         return cls("slow", delay=delay, then=then or Reply.text("late"))
 
+    @classmethod
+    def rate_limited(cls, retry_after: float | None = None) -> Reply:
+        """A 429, with a Retry-After header (seconds) when given."""
+        reply = cls.error(429, "rate limit reached")
+        if retry_after is not None:
+            reply.headers["retry-after"] = f"{retry_after:g}"
+        return reply
+
+    @classmethod
+    def malformed(cls) -> Reply:
+        """A well-formed completion whose content is JSON cut off half way: what a weak model often returns."""
+        return cls.text('{"criteria": [{"id": "x", "level": 2, "evidence": ["')
+
+    @classmethod
+    def timeout(cls, delay: float = 30.0) -> Reply:
+        """No reply for `delay` seconds: past any test's LLM_TIMEOUT, so the caller times out."""
+        return cls.slow(delay)
+
 
 class ScriptedLLM:
     def __init__(self) -> None:
         self.queue: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
         self.responder: Callable[[dict[str, Any]], Reply] | None = None
+        self.in_flight = 0  # requests being answered right now, and the most there ever were at once
+        self.max_in_flight = 0
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -133,6 +157,16 @@ class ScriptedLLM:
                 self._send(200, json.dumps({"object": "list", "data": [{"id": "scripted", "object": "model"}]}))
 
             def do_POST(self) -> None:  # noqa: N802
+                with outer._lock:
+                    outer.in_flight += 1
+                    outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
+                try:
+                    self._post()
+                finally:
+                    with outer._lock:
+                        outer.in_flight -= 1
+
+            def _post(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length)
                 try:
@@ -146,19 +180,21 @@ class ScriptedLLM:
                     reply = reply.then or Reply.text("late")
                 model = str(body.get("model", "scripted"))
                 if reply.kind == "error":
-                    self._send(reply.status, reply.body)
+                    self._send(reply.status, reply.body, reply.headers)
                 elif reply.kind == "raw":
-                    self._send(reply.status, reply.body)
+                    self._send(reply.status, reply.body, reply.headers)
                 elif reply.kind == "text":
-                    self._send(200, json.dumps(_completion(model, reply)))
+                    self._send(200, json.dumps(_completion(reply.model or model, reply)), reply.headers)
                 elif reply.kind in ("stream", "broken_stream"):
                     self._stream(model, reply, broken=reply.kind == "broken_stream")
                 else:
                     self._send(500, json.dumps({"error": {"message": f"unknown reply kind {reply.kind}"}}))
 
-            def _send(self, status: int, text: str) -> None:
+            def _send(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
                 data = text.encode()
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
@@ -196,10 +232,13 @@ class ScriptedLLM:
 
 
 def _completion(model: str, reply: Reply) -> dict[str, Any]:
-    return {"id": "chatcmpl-scripted", "object": "chat.completion", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.content},
-                         "finish_reason": reply.finish_reason}],
-            "usage": reply.usage}
+    out = {"id": "chatcmpl-scripted", "object": "chat.completion", "created": int(time.time()), "model": model,
+           "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.content},
+                        "finish_reason": reply.finish_reason}],
+           "usage": reply.usage}
+    if reply.system_fingerprint:
+        out["system_fingerprint"] = reply.system_fingerprint
+    return out
 
 
 def _chunk(model: str, delta: dict[str, Any], finish: str | None,

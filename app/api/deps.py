@@ -66,15 +66,26 @@ InterviewsDep = Annotated[InterviewService, Depends(get_interviews)]
 GraderDep = Annotated[EmbeddedGrader, Depends(get_grader)]
 
 
-def get_candidate(request: Request, response: Response, interviews: InterviewsDep) -> str:
-    """The caller's candidate id. The first call issues an unguessable token as a header and an HttpOnly cookie."""
-    token = request.headers.get(TOKEN_HEADER) or request.cookies.get(TOKEN_COOKIE)
-    candidate_id, issued = interviews.candidate(token)
+def _token(request: Request) -> str | None:
+    return request.headers.get(TOKEN_HEADER) or request.cookies.get(TOKEN_COOKIE)
+
+
+def get_candidate(request: Request, interviews: InterviewsDep) -> str | None:
+    """The caller's candidate id, or None. Reading never creates a candidate (no row per stray GET)."""
+    return interviews.find_candidate(_token(request))
+
+
+def get_or_issue_candidate(request: Request, response: Response, interviews: InterviewsDep) -> str:
+    """For the calls that create something: an unknown caller gets a new candidate and an unguessable token,
+    as a header and an HttpOnly cookie (Secure behind TLS, or always with COOKIE_SECURE)."""
+    candidate_id, issued = interviews.candidate(_token(request))
     if issued:
+        secure = request.app.state.runtime.settings.cookie_secure or request.url.scheme == "https"
         response.headers[TOKEN_HEADER] = issued
         response.set_cookie(TOKEN_COOKIE, issued, httponly=True, samesite="strict", max_age=365 * 24 * 3600,
-                            secure=request.url.scheme == "https")
+                            secure=secure)
     return candidate_id
 
 
-CandidateDep = Annotated[str, Depends(get_candidate)]
+CandidateDep = Annotated[str | None, Depends(get_candidate)]
+NewCandidateDep = Annotated[str, Depends(get_or_issue_candidate)]

@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from app.api.deps import BankDep, GraderDep
+from app.api.deps import BankDep, GraderDep, InterviewsDep
+from app.api.interview_models import ScorecardOut, errors
 from app.api.schemas import GradeIn
 from app.errors import NotFound
 from app.grading import InvalidRubric, from_inline, from_question
@@ -14,8 +15,9 @@ from app.grading import InvalidRubric, from_inline, from_question
 router = APIRouter(prefix="/api", tags=["grading"])
 
 
-@router.post("/grade")
-def grade(body: GradeIn, grader: GraderDep, bank: BankDep) -> dict[str, Any]:
+@router.post("/grade", response_model=ScorecardOut, responses=errors(403, 404, 408, 413, 422, 429, 500, 503))
+def grade(body: GradeIn, grader: GraderDep, bank: BankDep, interviews: InterviewsDep) -> dict[str, Any]:
+    """Grades within the per-request time budget (GRADE_TIME_BUDGET), sharing the interviews' worker pool."""
     if body.question_id:
         q = bank.get(body.question_id)
         if q is None:
@@ -25,4 +27,4 @@ def grade(body: GradeIn, grader: GraderDep, bank: BankDep) -> dict[str, Any]:
         raise InvalidRubric("give question_id, or an inline question with a rubric and/or a reference_answer")
     else:
         rubric = from_inline(body.question, body.rubric, body.reference_answer)
-    return grader.grade(rubric, body.answer).to_dict()
+    return interviews.budget.run(lambda: grader.grade(rubric, body.answer).to_dict())

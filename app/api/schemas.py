@@ -4,17 +4,62 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.content import Level, QuestionType
 
 MAX_QUESTION_CHARS = 2000
+# Inline rubrics on POST /api/grade: grading cost grows with criteria x sentences, so each part is bounded.
+MAX_CRITERIA = 12
+MAX_REFERENCE_CHARS = 5000
+MAX_ANCHOR_CHARS = 1000
+MAX_LEVELS = 6
+MAX_ANSWER_CHARS = 20_000
+# Documented in the OpenAPI schema (so generated clients and schemathesis know what is valid), while the friendly
+# messages come from the validators below: some non-blank character, and no NUL anywhere.
+NONBLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+NO_NUL = r"^[^\x00]*$"
 
 
-class AskRequest(BaseModel):
+def text_field(limit: int, default: Any = ...) -> Any:
+    return Field(default, json_schema_extra={"minLength": 1, "maxLength": limit, "pattern": NONBLANK})
+
+
+def clean_text(value: Any) -> Any:
+    """Refuse text no database or JSON encoder takes: NUL bytes, and lone UTF-16 surrogates ("\\ud800").
+
+    Walks lists and dicts, so nested rubric text is checked too; the error names the field (pydantic adds it).
+    """
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain NUL bytes")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode text (it contains an unpaired surrogate)") from None
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            clean_text(k)
+            clean_text(v)
+    elif isinstance(value, list):
+        for v in value:
+            clean_text(v)
+    return value
+
+
+class Incoming(BaseModel):
+    """Base of every request body: all text fields are checked by clean_text before other validators run."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _clean(cls, v: Any) -> Any:
+        return clean_text(v)
+
+
+class AskRequest(Incoming):
     model_config = ConfigDict(extra="ignore")
 
-    question: str
+    question: str = text_field(MAX_QUESTION_CHARS)
 
     @field_validator("question")
     @classmethod
@@ -55,6 +100,26 @@ class AskResponse(BaseModel):
     flags: list[str] | None = None
 
 
+class GuideExchangeOut(BaseModel):
+    """One earlier question to the guide and the answer that was shown."""
+
+    id: int
+    question: str
+    answer: AskResponse
+    created_at: str
+
+
+class GlossaryTermOut(BaseModel):
+    """A term the guide defines and where: used by the reader to highlight terms in answers."""
+
+    term: str
+    aliases: list[str]
+    section_id: str
+    title: str
+    anchor: str
+    sentence: str
+
+
 class SectionSummary(BaseModel):
     id: str
     title: str
@@ -77,9 +142,6 @@ class QuestionSummary(BaseModel):
     guide_sections: list[str]
 
 
-MAX_ANSWER_CHARS = 20_000
-
-
 def _text(v: str, what: str) -> str:
     if not v.strip():
         raise ValueError(f"{what} must not be empty")
@@ -88,18 +150,18 @@ def _text(v: str, what: str) -> str:
     return v
 
 
-class StartInterview(BaseModel):
+class StartInterview(Incoming):
     model_config = ConfigDict(extra="forbid")
 
-    question_id: str | None = None
+    question_id: str | None = Field(default=None, max_length=200, json_schema_extra={"pattern": NO_NUL})
     type: QuestionType | None = None
     level: Level | None = None
 
 
-class MessageIn(BaseModel):
+class MessageIn(Incoming):
     model_config = ConfigDict(extra="forbid")
 
-    text: str
+    text: str = text_field(MAX_ANSWER_CHARS)
 
     @field_validator("text")
     @classmethod
@@ -107,11 +169,11 @@ class MessageIn(BaseModel):
         return _text(v, "text")
 
 
-class DisputeIn(BaseModel):
+class DisputeIn(Incoming):
     model_config = ConfigDict(extra="forbid")
 
-    criterion_id: str
-    reason: str
+    criterion_id: str = Field(max_length=80, json_schema_extra={"pattern": NO_NUL})
+    reason: str = text_field(2000)
 
     @field_validator("reason")
     @classmethod
@@ -122,18 +184,71 @@ class DisputeIn(BaseModel):
         return v
 
 
-class GradeIn(BaseModel):
+# The documented form of one inline criterion; the grader's rubric parser also takes aliases (anchors, title)
+# and level anchors keyed by level number, and it is what checks meaning (for example unique ids).
+RUBRIC_KEYS = frozenset({"id", "description", "weight", "name", "levels", "anchors", "criterion", "title"})
+RUBRIC_ITEM: dict[str, Any] = {
+    "type": "object", "required": ["id", "description"], "additionalProperties": False,
+    "properties": {
+        "id": {"type": "string", "minLength": 1, "maxLength": 80, "pattern": NONBLANK},
+        "description": {"type": "string", "minLength": 1, "maxLength": MAX_ANCHOR_CHARS, "pattern": NONBLANK},
+        "weight": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
+        "name": {"type": "string", "maxLength": 200, "pattern": NO_NUL},
+        "levels": {"type": "array", "minItems": 2, "maxItems": MAX_LEVELS,
+                   "items": {"type": "string", "minLength": 1, "maxLength": MAX_ANCHOR_CHARS, "pattern": NONBLANK}},
+    },
+}
+
+
+class GradeIn(Incoming):
     """Stateless grading: an answer plus a bank question id, or an inline question with a rubric/reference."""
 
-    model_config = ConfigDict(extra="forbid")
+    # A bank question, or an inline question with a rubric and/or a reference answer (checked in the route).
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
+        {"required": ["question_id"]}, {"required": ["question", "rubric"]},
+        {"required": ["question", "reference_answer"]}]})
 
-    answer: str
-    question_id: str | None = None
-    question: str | None = None
-    rubric: list[dict[str, Any]] | None = None
-    reference_answer: str | None = None
+    # Optional but not nullable: leave a field out rather than sending null.
+    answer: str = text_field(MAX_ANSWER_CHARS)
+    question_id: str = Field(default=None, max_length=200, json_schema_extra={"pattern": NO_NUL})
+    question: str = text_field(MAX_QUESTION_CHARS, None)
+    rubric: list[dict[str, Any]] = Field(default=None, max_length=MAX_CRITERIA,
+                                         json_schema_extra={"items": RUBRIC_ITEM, "minItems": 1})
+    reference_answer: str = text_field(MAX_REFERENCE_CHARS, None)
 
     @field_validator("answer")
     @classmethod
     def _ok(cls, v: str) -> str:
         return _text(v, "answer")
+
+    @field_validator("question", "reference_answer")
+    @classmethod
+    def _sized(cls, v: str, info: ValidationInfo) -> str:
+        limit = MAX_QUESTION_CHARS if info.field_name == "question" else MAX_REFERENCE_CHARS
+        if not v.strip():
+            raise ValueError(f"{info.field_name} must not be empty")
+        if len(v) > limit:
+            raise ValueError(f"{info.field_name} is {len(v)} characters; the limit is {limit}")
+        return v
+
+    @field_validator("rubric")
+    @classmethod
+    def _bounded(cls, v: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Size limits only; the rubric's meaning is checked by the grader's own rubric parser."""
+        for i, item in enumerate(v or []):
+            unknown = sorted(set(item) - RUBRIC_KEYS)
+            if unknown:
+                raise ValueError(f"[{i}] has unknown keys {', '.join(map(repr, unknown[:3]))}; "
+                                 f"expected {', '.join(sorted(RUBRIC_KEYS))}")
+            for key, value in item.items():
+                texts = list(value.values()) if isinstance(value, dict) else (
+                    value if isinstance(value, list) else [value])
+                if isinstance(value, (dict, list)) and len(texts) > MAX_LEVELS:
+                    raise ValueError(f"[{i}].{key} has {len(texts)} entries; the limit is {MAX_LEVELS}")
+                for text in texts:
+                    if isinstance(text, str) and len(text) > MAX_ANCHOR_CHARS:
+                        raise ValueError(f"[{i}].{key} has a text of {len(text)} characters; "
+                                         f"the limit is {MAX_ANCHOR_CHARS}")
+                    if not isinstance(text, (str, int, float, bool)) and text is not None:
+                        raise ValueError(f"[{i}].{key} must hold text, not nested objects")
+        return v

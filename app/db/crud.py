@@ -10,9 +10,10 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Iterable
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from app.db.models import (
@@ -25,6 +26,7 @@ from app.db.models import (
     CriterionGrade,
     Dispute,
     Grade,
+    GuideExchange,
     InterviewSession,
     Turn,
     utcnow,
@@ -44,16 +46,22 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def find_candidate(*, session: Session, token: str | None) -> Candidate | None:
+    """The candidate behind `token`, or None; reading never creates a row (only state-changing calls do)."""
+    if not token:
+        return None
+    return session.exec(select(Candidate).where(Candidate.token_hash == hash_token(token))).first()
+
+
 def get_or_create_candidate(*, session: Session, token: str | None) -> tuple[Candidate, str | None]:
     """The candidate behind `token`, or a new one with a freshly issued token (returned only that once).
 
     An unknown token gets a new identity rather than an error: tokens live in browsers and a wiped database
     should not lock anyone out.
     """
-    if token:
-        found = session.exec(select(Candidate).where(Candidate.token_hash == hash_token(token))).first()
-        if found is not None:
-            return found, None
+    found = find_candidate(session=session, token=token)
+    if found is not None:
+        return found, None
     issued = secrets.token_urlsafe(32)
     candidate = Candidate(token_hash=hash_token(issued))
     session.add(candidate)
@@ -83,20 +91,51 @@ def get_session_for(*, session: Session, session_id: str, candidate_id: str) -> 
     return interview
 
 
-def list_sessions(*, session: Session, candidate_id: str) -> list[InterviewSession]:
-    """A candidate's interviews, newest first."""
+def list_sessions(*, session: Session, candidate_id: str, limit: int | None = None,
+                  offset: int = 0) -> list[InterviewSession]:
+    """A candidate's interviews, newest first; `limit` and `offset` page through them."""
     query = (select(InterviewSession).where(InterviewSession.candidate_id == candidate_id)
-             .order_by(col(InterviewSession.created_at).desc()))
+             .order_by(col(InterviewSession.created_at).desc(), col(InterviewSession.id)))
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
     return list(session.exec(query).all())
+
+
+def count_sessions(*, session: Session, candidate_id: str) -> int:
+    return int(session.exec(select(func.count()).select_from(InterviewSession)
+                            .where(InterviewSession.candidate_id == candidate_id)).one())
+
+
+def sessions_since(*, session: Session, candidate_id: str, since: datetime) -> list[datetime]:
+    """Creation times of a candidate's interviews since `since`, oldest first: the daily quota's window."""
+    query = (select(InterviewSession.created_at)
+             .where(InterviewSession.candidate_id == candidate_id, col(InterviewSession.created_at) >= since)
+             .order_by(col(InterviewSession.created_at)))
+    return list(session.exec(query).all())
+
+
+def append_turn(*, session: Session, session_id: str, role: str, kind: str, text: str,
+                criterion_id: str | None = None, idempotency_key: str | None = None) -> Turn:
+    """Adds a turn numbered after the session's last one, without committing.
+
+    Callers hold the session row (a compare-and-set UPDATE earlier in the same transaction), so the numbering
+    cannot race; the (session_id, seq) unique constraint would refuse a duplicate if it did.
+    """
+    _check("role", role, TURN_ROLES)
+    _check("kind", kind, TURN_KINDS)
+    last = session.exec(select(func.max(Turn.seq)).where(Turn.session_id == session_id)).one()
+    turn = Turn(session_id=session_id, seq=(last or 0) + 1, role=role, kind=kind, text=text,
+                criterion_id=criterion_id, idempotency_key=idempotency_key)
+    session.add(turn)
+    session.flush()
+    return turn
 
 
 def add_turn(*, session: Session, session_id: str, role: str, kind: str, text: str,
              criterion_id: str | None = None) -> Turn:
     """Appends to the transcript and commits at once (see the module docstring); also bumps `updated_at`."""
-    _check("role", role, TURN_ROLES)
-    _check("kind", kind, TURN_KINDS)
-    turn = Turn(session_id=session_id, role=role, kind=kind, text=text, criterion_id=criterion_id)
-    session.add(turn)
+    turn = append_turn(session=session, session_id=session_id, role=role, kind=kind, text=text,
+                       criterion_id=criterion_id)
     session.exec(update(InterviewSession).where(col(InterviewSession.id) == session_id)
                  .values(updated_at=turn.created_at))
     session.commit()
@@ -105,19 +144,66 @@ def add_turn(*, session: Session, session_id: str, role: str, kind: str, text: s
 
 
 def list_turns(*, session: Session, session_id: str, after_id: int | None = None) -> list[Turn]:
-    """The transcript in order; `after_id` returns only turns newer than one the client already has."""
+    """The transcript in order; `after_id` (a per-session `seq`) returns only turns newer than the client has."""
     query = select(Turn).where(Turn.session_id == session_id)
     if after_id is not None:
-        query = query.where(col(Turn.id) > after_id)
-    return list(session.exec(query.order_by(col(Turn.id))).all())
+        query = query.where(col(Turn.seq) > after_id)
+    return list(session.exec(query.order_by(col(Turn.seq))).all())
+
+
+def find_turn_by_key(*, session: Session, session_id: str, key: str) -> Turn | None:
+    """The candidate turn stored under an Idempotency-Key, if a first attempt got that far."""
+    return session.exec(select(Turn).where(Turn.session_id == session_id, Turn.idempotency_key == key)).first()
+
+
+class Usage(NamedTuple):
+    turns: int
+    chars: int
+
+
+def candidate_usage(*, session: Session, session_id: str) -> Usage:
+    """How many messages and characters the candidate has sent in one interview: the per-session quotas."""
+    turns, chars = session.exec(select(func.count(), func.coalesce(func.sum(func.length(Turn.text)), 0))
+                                .where(Turn.session_id == session_id, Turn.role == "candidate")).one()
+    return Usage(int(turns), int(chars))
+
+
+def compare_and_set(*, session: Session, session_id: str, version: int, states: Iterable[str],
+                    new_state: str | None = None, probes_asked: int | None = None,
+                    completed: bool = False) -> bool:
+    """One UPDATE guarded by the expected version and states; False means another request moved first.
+
+    It does not commit: the caller commits it together with whatever the transition writes (a turn, a
+    grade), so the two are never seen apart.
+    """
+    allowed = list(states)
+    for state in allowed + ([new_state] if new_state else []):
+        _check("state", state, SESSION_STATES)
+    now = utcnow()
+    values: dict[str, Any] = {"version": InterviewSession.version + 1, "updated_at": now}
+    if new_state is not None:
+        values["state"] = new_state
+    if probes_asked is not None:
+        values["probes_asked"] = probes_asked
+    if completed:
+        values["completed_at"] = func.coalesce(InterviewSession.completed_at, now)
+    result = session.exec(update(InterviewSession)  # type: ignore[call-overload]
+                          .where(col(InterviewSession.id) == session_id, col(InterviewSession.version) == version,
+                                 col(InterviewSession.state).in_(allowed))
+                          .values(**values).execution_options(synchronize_session=False))
+    return bool(result.rowcount == 1)
 
 
 def set_state(*, session: Session, interview: InterviewSession, state: str, probes_asked: int | None = None,
               completed: bool = False) -> InterviewSession:
-    """Moves the state machine; `completed` stamps completed_at the first time only, so re-grading keeps it."""
+    """Moves the state machine unconditionally (tools and tests); requests use compare_and_set instead.
+
+    `completed` stamps completed_at the first time only, so re-grading keeps it.
+    """
     _check("state", state, SESSION_STATES)
     now = utcnow()
     interview.state = state
+    interview.version += 1
     if probes_asked is not None:
         interview.probes_asked = probes_asked
     if completed and interview.completed_at is None:
@@ -190,6 +276,12 @@ def add_dispute(*, session: Session, session_id: str, grade_id: str, criterion_i
     return dispute
 
 
+def count_disputes(*, session: Session, session_id: str, criterion_id: str) -> int:
+    """Disputes already filed on one criterion of one interview (the per-criterion quota)."""
+    return int(session.exec(select(func.count()).select_from(Dispute)
+                            .where(Dispute.session_id == session_id, Dispute.criterion_id == criterion_id)).one())
+
+
 def list_disputes(*, session: Session, session_id: str | None = None) -> list[Dispute]:
     """Disputes oldest first, of one interview or (for the calibration review) of all of them."""
     query = select(Dispute)
@@ -198,16 +290,42 @@ def list_disputes(*, session: Session, session_id: str | None = None) -> list[Di
     return list(session.exec(query.order_by(col(Dispute.created_at))).all())
 
 
-def final_grades_for(*, session: Session, candidate_id: str) -> list[tuple[InterviewSession, Grade]]:
+def final_grades_for(*, session: Session, candidate_id: str,
+                     window: int | None = None) -> list[tuple[InterviewSession, Grade]]:
     """One (interview, latest final grade) pair per graded interview, oldest interview first: the progress series.
 
     Only the latest final grade counts, so an interview re-graded after a dispute is not counted twice.
+    `window` reads only the candidate's newest interviews, so the cost stays flat however long the history.
     """
     query = (select(InterviewSession, Grade)
              .join(Grade, col(Grade.session_id) == col(InterviewSession.id))
              .where(InterviewSession.candidate_id == candidate_id, Grade.kind == "final")
              .order_by(col(Grade.created_at)))
+    if window is not None:
+        recent = (select(InterviewSession.id).where(InterviewSession.candidate_id == candidate_id)
+                  .order_by(col(InterviewSession.created_at).desc()).limit(window))
+        query = query.where(col(InterviewSession.id).in_(recent.scalar_subquery()))
     latest: dict[str, tuple[InterviewSession, Grade]] = {}
     for interview, grade in session.exec(query).all():
         latest[interview.id] = (interview, grade)  # ascending, so the last one seen wins
     return sorted(latest.values(), key=lambda pair: pair[0].created_at)
+
+
+GUIDE_HISTORY_LIMIT = 50  # the guide view shows the latest exchanges; older ones stay stored
+
+
+def add_guide_exchange(*, session: Session, candidate_id: str, question: str, answer: dict[str, Any]) -> GuideExchange:
+    row = GuideExchange(candidate_id=candidate_id, question=question, answer=answer)
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def list_guide_exchanges(*, session: Session, candidate_id: str,
+                         limit: int = GUIDE_HISTORY_LIMIT) -> list[GuideExchange]:
+    """The candidate's latest exchanges, oldest first (the order the guide view shows them in)."""
+    rows = session.exec(select(GuideExchange).where(GuideExchange.candidate_id == candidate_id)
+                        .order_by(col(GuideExchange.created_at).desc(), col(GuideExchange.id).desc())
+                        .limit(limit)).all()
+    return list(reversed(rows))

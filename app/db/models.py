@@ -12,12 +12,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text
+from sqlalchemy import JSON, Column, DateTime, Index, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-SESSION_STATES = ("awaiting_answer", "follow_up", "ready_to_grade", "graded")
+# "grading" is held while a final grade runs: it refuses messages and other grades (compare-and-set on `version`).
+SESSION_STATES = ("awaiting_answer", "follow_up", "ready_to_grade", "grading", "graded")
 TURN_ROLES = ("interviewer", "candidate")
 TURN_KINDS = ("question", "clarifying_question", "clarification", "answer", "probe", "probe_answer", "skip",
               "notice", "scorecard")
@@ -81,6 +82,7 @@ class InterviewSession(SQLModel, table=True):
     """One mock interview on one question; `state` is the interview state machine's position."""
 
     __tablename__ = "interview_session"
+    __table_args__ = (Index("ix_interview_session_candidate_id_created_at", "candidate_id", "created_at"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     candidate_id: str = Field(foreign_key="candidate.id", index=True, max_length=32)
@@ -89,6 +91,8 @@ class InterviewSession(SQLModel, table=True):
     question_level: str
     state: str
     probes_asked: int = 0
+    # Bumped by every transition; an UPDATE ... WHERE version = :seen is how concurrent requests take turns.
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
@@ -98,12 +102,19 @@ class InterviewSession(SQLModel, table=True):
 
 
 class Turn(SQLModel, table=True):
-    """One message of the transcript; the integer id gives a total order and a cursor for polling (`after_id`)."""
+    """One message of the transcript. `seq` (1, 2, ... per session) is the id clients see and the polling cursor;
+    the global `id` stays internal, so it cannot reveal how busy the service is."""
 
     __tablename__ = "turn"
+    # Unique indexes rather than constraints: SQLite adds those in place (see migration 0003).
+    __table_args__ = (Index("uq_turn_session_id_seq", "session_id", "seq", unique=True),
+                      Index("uq_turn_session_id_idempotency_key", "session_id", "idempotency_key", unique=True))
 
     id: int | None = Field(default=None, primary_key=True)
     session_id: str = Field(foreign_key="interview_session.id", index=True, max_length=32)
+    seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The client's Idempotency-Key on a candidate message: a retry finds the stored turn instead of adding one.
+    idempotency_key: str | None = Field(default=None, max_length=64)
     role: str
     kind: str
     text: str = Field(sa_type=Text)
@@ -157,4 +168,18 @@ class Dispute(SQLModel, table=True):
     old_level: int
     new_level: int
     explanation: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class GuideExchange(SQLModel, table=True):
+    """One question asked of the guide and the answer shown, so the guide view keeps its history across reloads.
+    `answer` is the response as the API returned it (text, citations, declines and degraded flags)."""
+
+    __tablename__ = "guide_exchange"
+    __table_args__ = (Index("ix_guide_exchange_candidate_id_created_at", "candidate_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: str = Field(foreign_key="candidate.id", index=True, max_length=32)
+    question: str = Field(sa_type=Text)
+    answer: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())

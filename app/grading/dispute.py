@@ -1,22 +1,36 @@
-"""Re-checking a contested criterion: look again for evidence the first pass missed, and explain the decision.
+"""Re-reading a contested criterion: the sentences the candidate points to, against the next level.
 
-The re-check lowers the bar for what counts as relevant, and lets the candidate's reason point at the
-sentences they mean. It can raise a level by at most one, and it never lowers one: a dispute is a second look,
-not a second chance for the grader to be harsher.
+A dispute names a criterion and gives a reason. The reason usually quotes the answer ("I wrote 'the bot never
+approves'") or points into it ("my second paragraph"). Those sentences are found in the answer, routed to the
+contested criterion, and the criterion is graded again. When the reason points nowhere, the sentences closest
+to the reason are read instead. The decision says which sentences were checked and why it went the way it
+did. A dispute can raise a level by one at most and never lowers one: it is a second look, not a second chance
+for the grader to be harsher.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.grading.embedded import EmbeddedGrader, screen
-from app.grading.features import RELEVANT, criterion_features
+from app.grading.embedded import RELEVANT, EmbeddedGrader
+from app.grading.features import point_cover, windows
+from app.grading.points import clauses
 from app.grading.rubric import GradingRubric
+from app.grading.screen import normalise, screen
+from app.grading.text import is_fragment, is_keyword_list, segments
+from rag.lexical import tokenize
 
-RELAXED = RELEVANT - 0.08
-REASON_MATCH = 0.45
+_QUOTE = re.compile(r"[\"\u201c\u201d\u2018\u2019']([^\"\u201c\u201d]{12,}?)[\"\u201c\u201d\u2019']")
+_ORDINAL = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4,
+            "5th": 4, "last": -1, "final": -1, "opening": 0}
+_POINTER = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|final|opening)\s+"
+                      r"(paragraph|sentence|point|bullet|line|section)\b", re.I)
+QUOTE_MATCH = 0.8  # share of a quote's content words a sentence must contain to be the sentence quoted
+REASON_SIM = 0.55  # with no quote or pointer, sentences this close to the reason are the ones meant
+ANCHOR_MATCH = 0.5  # the checked sentences state the next level's anchor when a window is this close to a clause
 
 
 @dataclass(frozen=True)
@@ -26,35 +40,102 @@ class DisputeDecision:
     new_level: int
     explanation: str
     evidence: list[str]
+    checked: list[str] = field(default_factory=list)
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    out, pos = [], 0
+    for block in re.split(r"(\n\s*\n)", text):
+        if block.strip() and not re.fullmatch(r"\n\s*\n", block):
+            out.append((pos, pos + len(block)))
+        pos += len(block)
+    return out
+
+
+def referenced(answer: str, reason: str) -> tuple[list[tuple[int, int]], list[str]]:
+    """Character ranges of the answer the reason quotes or points to, and quotes not found in the answer."""
+    ranges: list[tuple[int, int]] = []
+    absent: list[str] = []
+    sents = segments(answer)
+    for quote in _QUOTE.findall(reason):
+        words = set(tokenize(quote))
+        hits = [s for s in sents if words and len(words & set(tokenize(normalise(s.text)))) >= QUOTE_MATCH * len(words)]
+        if hits:
+            ranges += [(s.start, s.end) for s in hits]
+        elif len(words) >= 2:
+            absent.append(quote.strip())
+    for m in _POINTER.finditer(reason):
+        k = _ORDINAL[m.group(1).lower()]
+        units = _paragraphs(answer) if m.group(2).lower() in ("paragraph", "section") else \
+            [(s.start, s.end) for s in sents]
+        if units and -len(units) <= k < len(units):
+            ranges.append(units[k])
+    return ranges, absent
 
 
 def recheck(grader: EmbeddedGrader, rubric: GradingRubric, answer: str, criterion_id: str, old_level: int,
             reason: str) -> DisputeDecision:
+    """Grade the contested criterion again with the sentences the reason means routed to it."""
     crit = next(c for c in rubric.criteria if c.id == criterion_id)
+    ci = [c.id for c in rubric.criteria].index(criterion_id)
+    nxt = min(old_level + 1, 3)
     sc = screen(answer, rubric.question, rubric.reference_answer)
     if sc.abstain or not sc.spans:
         return DisputeDecision("rejected", old_level, old_level,
                                "The answer could not be graded, so there is no evidence to re-check.", [])
-    vecs = grader.embedder.embed([s.text for s in sc.spans])
-    rv = grader.rubric_vectors(rubric)
-    idx = [c.id for c in rubric.criteria].index(criterion_id)
-    base = grader.features(rubric, sc, vecs)
-    breadth = base[idx].values["breadth"]
-    relaxed = criterion_features(rv.criteria[idx], sc.spans, vecs, rv.reference, breadth, RELAXED)
-    # Sentences the candidate points at in their reason count as relevant if they relate to the criterion at all.
-    pointed = vecs @ grader.embedder.embed([reason])[0]
-    boosted = np.where((pointed >= REASON_MATCH) & (relaxed.span_relevance >= RELAXED - 0.05),
-                       np.maximum(relaxed.span_relevance, RELEVANT), relaxed.span_relevance)
-    relaxed = type(relaxed)(relaxed.values, relaxed.cue_scores, boosted)
-    capped = grader.dominated_by_keywords(sc, base)
-    level = max(old_level, min(grader.level_for(relaxed, sc, capped), old_level + 1, 3))
-    new_spans = [sc.spans[i].text for i in np.argsort(-boosted, kind="stable")[:3]
-                 if boosted[i] >= RELEVANT and base[idx].span_relevance[i] < RELEVANT]
+    if old_level >= 3:
+        return DisputeDecision("rejected", old_level, old_level, f"{crit.name} is already at the top level.", [])
+    vecs = grader.embed_spans(sc.norm)
+    base = grader.analyse(rubric, sc, vecs)
+    kept = base.screened.spans
+    ranges, absent = referenced(answer, reason)
+    if ranges:
+        idx = [i for i, s in enumerate(kept) if any(a <= s.start < b or s.start <= a < s.end for a, b in ranges)]
+    else:
+        sims = base.vecs @ grader.embed_spans([normalise(reason)])[0] if len(kept) else np.zeros(0)
+        idx = [i for i in np.argsort(-sims)[:3] if sims[i] >= REASON_SIM]
+    checked = [kept[i].text for i in idx]
+    if absent and not idx:
+        return DisputeDecision("rejected", old_level, old_level,
+                               f"The quoted text ({_q(absent[0])}) is not in your answer, so it cannot count.", [],
+                               [])
+    if not idx:
+        return DisputeDecision("rejected", old_level, old_level,
+                               f"The reason does not quote or point to a sentence of the answer that speaks to "
+                               f"{crit.name}. Quote the sentences you mean. Level {nxt} needs: "
+                               f"{crit.levels[nxt]}", [], [])
+    substantive = [i for i in idx if not is_fragment(kept[i]) and not is_keyword_list(kept[i]) and kept[i].words >= 6]
+    again = grader.analyse(rubric, sc, vecs, boost={ci: substantive})
+    new_level, _ = grader.level_for(again.features[ci], again.screened, again.capped)
+    rel = again.features[ci].span_relevance
+    on_topic = [i for i in substantive if rel[i] >= RELEVANT - 0.05]
+    meets = _meets_anchor(grader, crit.levels[nxt], again.vecs[on_topic]) if on_topic else 0.0
+    if on_topic and (new_level > old_level or meets >= ANCHOR_MATCH):
+        level = nxt
+    else:
+        level = old_level
+    shown = "; ".join(_q(kept[i].text) for i in idx[:3])
     if level > old_level:
-        quoted = "; ".join(f"\u201c{s}\u201d" for s in new_spans[:2]) or "your answer taken as a whole"
         return DisputeDecision("upheld", old_level, level,
-                               f"On a second look, {quoted} supports {crit.name} at level {level}.", new_spans[:2])
-    target = crit.levels[min(old_level + 1, 3)]
+                               f"Re-read {shown}: read as part of {crit.name}, it meets level {level}.",
+                               [kept[i].text for i in on_topic[:2]], checked)
+    if not substantive:
+        why = "it names the idea without explaining it"
+    elif not on_topic:
+        best = rubric.criteria[int(np.argmax([f.span_relevance[substantive[0]] for f in again.features]))].name
+        why = f"it speaks to {best} rather than {crit.name}"
+    else:
+        why = f"with it, {crit.name} still reads at level {new_level}"
     return DisputeDecision("rejected", old_level, old_level,
-                           f"No further evidence for {crit.name} was found. Level {min(old_level + 1, 3)} needs: "
-                           f"{target}", [])
+                           f"Re-read {shown}: {why}. Level {nxt} needs: {crit.levels[nxt]}", [], checked)
+
+
+def _meets_anchor(grader: EmbeddedGrader, anchor: str, vecs: np.ndarray) -> float:
+    """How closely the checked sentences (windows of them) state any clause of the next level's anchor."""
+    parts = clauses(anchor) or [anchor]
+    win, _ = windows(vecs)
+    return float(point_cover(win, grader.embed_spans(parts)).max()) if len(win) else 0.0
+
+
+def _q(text: str, n: int = 120) -> str:
+    return f"\u201c{text if len(text) <= n else text[:n].rsplit(' ', 1)[0] + '...'}\u201d"

@@ -1,10 +1,15 @@
-"""The embedded grader: anchored rubric levels from sentence embeddings, with screens and caps.
+"""The embedded grader: anchored rubric levels from point coverage, on the rubric's own scale.
 
-How it decides, per criterion: features of the answer against the criterion's cues, description and the
-reference answer (features.py) go through one linear model with ordinal cut points (params.json, fitted on
-the calibration split of the project's own exemplars by `python -m app.grading calibrate`). Caps then keep it
-honest: a criterion nobody addressed is 0; "developed" (2) needs a real sentence, not a fragment; "excellent"
-(3) needs specifics; an answer that is mostly bare keywords cannot pass 1 anywhere.
+Per criterion (see points.py and features.py): the criterion's points come from its description, its upper
+level anchors and the reference answer's sentences; an answer covers a point with a window of one to three
+sentences; the coverage is placed between the question (floor) and the reference answer (top) on the same
+criterion. Six global numbers and three cut points (params.json, fitted on the project's own calibration split
+with every rubric passed inline, as `POST /api/grade` receives it) turn that into a level. Caps keep it honest:
+a criterion nobody addressed is 0, level 2 needs a real sentence, level 3 needs specifics, an answer made of
+keywords cannot pass 1.
+
+Before any of that, sentences that cannot earn credit are removed: screens (screen.py), instructions to the
+grader caught by meaning, sentences that only echo the rubric's visible wording, and off-topic filler.
 """
 
 from __future__ import annotations
@@ -12,70 +17,59 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 
 from app import __version__
-from app.content import band_for, overall_score
+from app.grading import scorecard
 from app.grading.features import (
+    DESC_TOP,
     FEATURES,
-    LEXICAL,
-    RELEVANT,
     CriterionFeatures,
-    CriterionVectors,
-    RubricVectors,
-    criterion_features,
-    cue_terms,
+    Scale,
+    cover_leave_one_out,
+    point_cover,
+    split_cover,
+    windows,
+)
+from app.grading.points import (
+    CriterionPoints,
+    Point,
+    RubricPoints,
+    assign_reference,
+    criterion_texts,
+    reference_sentences,
+    visible_text,
 )
 from app.grading.rubric import GradingRubric, RubricCriterion
+from app.grading.screen import Screened, screen
 from app.grading.study import StudyFinder
-from app.grading.text import (
-    Span,
-    content_words,
-    gibberish_share,
-    is_fragment,
-    is_injection,
-    is_keyword_list,
-    is_trivial,
-    language_check,
-    restates_question,
-    screening,
-    segments,
-    specificity,
-)
-from app.grading.types import CriterionResult, Overall, Scorecard, Summary
+from app.grading.text import is_fragment, is_keyword_list, screening, segments, specificity
+from app.grading.types import CriterionResult, Scorecard
+from app.grading.wording import advice
 from rag.embedder import Embedder
 from rag.lexical import tokenize
 
 log = logging.getLogger(__name__)
 
-GRADER_VERSION = "embedded-1"
+GRADER_VERSION = "embedded-2"
 PARAMS_FILE = Path(__file__).parent / "params.json"
-MAX_ANSWER_WORDS = 1000  # longer answers are truncated with a notice, bounding grading time
 MAX_EVIDENCE = 2
-# A vague sentence must be this much closer to a cue than to generic filler to count; at 0.05 about 5% of the
-# exemplars' weakly relevant, non-specific sentences are dropped.
-FILLER_MARGIN = 0.05
-SUBSTANTIVE = RELEVANT - 0.1  # loosely related to some criterion: enough to count as content, not as evidence
-
-MESSAGES = {
-    "empty": "There is no answer to grade yet. Write out how you would approach the question.",
-    "trivial": "That answer is too short to grade. Walk through your reasoning in a few sentences.",
-    "gibberish": "The answer doesn't read as text we can grade. Please answer in full sentences.",
-    "not_english": "Grading works on English answers only for now. Please answer in English.",
-    "restates_question": "The answer restates the question without answering it. Say what you would do and why.",
-}
-FLAG_TEXT = {
-    "instructions_ignored": "Instructions to the grader were ignored.",
-    "keywords_capped": "A list of keywords without reasoning earns at most level 1.",
-    "repetition_ignored": "Repeated sentences were counted once.",
-    "filler_ignored": "Generic filler sentences earned nothing.",
-    "truncated": f"The answer was cut to its first {MAX_ANSWER_WORDS} words for grading.",
-}
+RELEVANT = 0.35  # a sentence this close to one of a criterion's points is about that criterion
+OFF_RUBRIC = 0.25  # a sentence below this for every criterion is off the rubric and ignored
+INJECTION_SIM = 0.62  # this close to a grader-directed instruction (injection_prototypes) is an instruction
+ECHO_SIM = 0.80  # this close to a line of visible rubric text, with little of its own, is an echo
+MIN_NOVEL = 2  # content words a sentence must add beyond the rubric's visible wording (or carry a number)
+MIN_NOVEL_SHARE = 0.15  # ... and at least this share of its content words must be its own
+COVERED = 0.30  # a point is shown when some window is this close to it (fitted on the feedback set's calib rows)
+FILLER_MARGIN = 0.05  # a vague sentence must be this much closer to the rubric than to generic filler
+FILLER_SIM = 0.45  # ... and a vague sentence this close to a filler prototype is filler whatever else it is near
 
 
 @dataclass(frozen=True)
@@ -87,14 +81,25 @@ class Params:
 
     @classmethod
     def load(cls, path: Path = PARAMS_FILE) -> Params:
-        if not path.exists():
-            return cls({f: 1.0 for f in FEATURES}, 0.0, (1.0, 2.0, 3.0))
-        d = json.loads(path.read_text())
-        return cls(d["weights"], d["bias"], tuple(d["cuts"]), d.get("fitted_on", ""))  # type: ignore[arg-type]
+        d = json.loads(path.read_text()) if path.exists() else {}
+        if set(d.get("weights", {})) != set(FEATURES):
+            return cls({"x_desc": 1.5, "x_ref": 1.5, "x_top": 0.0, "dev": 0.5, "spec": 0.3, "breadth": 0.0},
+                       0.0, (0.5, 1.4, 2.2))
+        return cls(d["weights"], d["bias"], tuple(d["cuts"]), d.get("fitted_on", ""))
 
-    def level(self, f: CriterionFeatures) -> int:
-        z = self.bias + sum(self.weights[k] * f.values[k] for k in FEATURES)
+    def z(self, f: CriterionFeatures) -> float:
+        return self.bias + sum(self.weights[k] * f.values[k] for k in FEATURES)
+
+    def level(self, z: float) -> int:
         return int(sum(z > c for c in self.cuts))
+
+    def position(self, z: float) -> float:
+        """A fractional level: where z sits between the cut points, so the score moves smoothly."""
+        c = self.cuts
+        lv = self.level(z)
+        lo = c[lv - 1] if lv > 0 else c[0] - (c[1] - c[0])
+        hi = c[lv] if lv < 3 else c[2] + (c[2] - c[1])
+        return float(min(max(lv - 0.5 + (z - lo) / max(hi - lo, 1e-6), 0.0), 3.0))
 
     def digest(self) -> str:
         blob = json.dumps({"w": self.weights, "b": self.bias, "c": self.cuts}, sort_keys=True)
@@ -102,77 +107,23 @@ class Params:
 
 
 @dataclass(frozen=True)
-class Screened:
-    """The answer after screening: the spans that count, plus why others were dropped."""
+class Prepared:
+    """A rubric made ready to grade: its points, their vectors and each criterion's scale."""
 
-    text: str
-    spans: list[Span]
-    flags: list[str]
-    listy: int = 0  # keyword lists and bare fragments among the answer's spans
-    abstain: str | None = None
-
-    def keyword_dominant(self, relevance: np.ndarray) -> bool:
-        """Mostly bare keywords: as many list/fragment spans as substantive sentences, or under 25 words of them.
-
-        Only sentences related to the rubric count as substantive, so padding cannot lift the cap.
-        """
-        if not self.listy:
-            return False
-        substantive = [s for s, r in zip(self.spans, relevance)
-                       if r >= SUBSTANTIVE and not is_fragment(s) and not is_keyword_list(s)]
-        return self.listy >= len(substantive) or sum(s.words for s in substantive) < 25
+    points: RubricPoints
+    scales: list[Scale]
 
 
-SHORT_REFERENCE_WORDS = 40  # a reference answer this short means a short-answer question, not a case
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the grader worked out about one answer; disputes re-read it."""
 
-
-def screen(answer: str, question: str, reference: str | None = None) -> Screened:
-    """Decide whether to abstain, and which spans may earn credit.
-
-    Case answers need a few sentences; for a short-answer question (a short reference answer) a reply of a
-    few words can be complete, so the minimum length scales with the reference.
-    """
-    ref_words = len(content_words(reference)) if reference else None
-    short = ref_words is not None and ref_words < SHORT_REFERENCE_WORDS
-    min_words = max(1, min(5, (ref_words or 0) // 2)) if short else 5
-    flags: list[str] = []
-    text = answer
-    wordlist = answer.split()
-    if len(wordlist) > MAX_ANSWER_WORDS:
-        # Cut at a word boundary of the original string so evidence stays an exact substring.
-        cut = 0
-        for _ in range(MAX_ANSWER_WORDS):
-            cut = answer.index(wordlist[_], cut) + len(wordlist[_])
-        text = answer[:cut]
-        flags.append("truncated")
-    if not text.strip():
-        return Screened(text, [], flags, abstain="empty")
-    spans = segments(text)
-    kept: list[Span] = []
-    seen: set[str] = set()
-    for s in spans:
-        if is_injection(s):
-            if "instructions_ignored" not in flags:
-                flags.append("instructions_ignored")
-            continue
-        key = " ".join(s.text.lower().split())
-        if key in seen:
-            if "repetition_ignored" not in flags:
-                flags.append("repetition_ignored")
-            continue
-        seen.add(key)
-        kept.append(s)
-    body = " ".join(s.text for s in kept)
-    for reason, failed in (("trivial" if body.strip() else "empty", is_trivial(body, min_words)),
-                           ("not_english", language_check(body) is not None),
-                           ("gibberish", gibberish_share(body) > 0.5),
-                           ("restates_question", restates_question(body, question, reference if short else None))):
-        if failed:
-            return Screened(text, kept, flags, abstain=reason)
-    listy = sum(is_keyword_list(s) or is_fragment(s) for s in kept)
-    # Bare keyword lists never earn credit, even appended to a real answer.
-    scored = [s for s in kept if not is_keyword_list(s)]
-    return Screened(text, scored, flags, listy)
+    screened: Screened
+    vecs: np.ndarray
+    features: list[CriterionFeatures]
+    owner: np.ndarray  # per kept sentence: the criterion it serves best
+    capped: bool
+    prepared: Prepared
 
 
 class EmbeddedGrader:
@@ -183,12 +134,13 @@ class EmbeddedGrader:
     def __init__(self, embedder: Embedder, study: StudyFinder | None = None, params: Params | None = None,
                  cache_size: int = 20_000) -> None:
         self.embedder = embedder
-        self.cache_size = cache_size
-        self._span_cache: dict[str, np.ndarray] = {}
         self.study = study
         self.params = params or Params.load()
-        self._rubric_cache: dict[str, RubricVectors] = {}
-        self._filler_vecs: np.ndarray | None = None
+        self.cache_size = cache_size
+        self._span_cache: LRUCache[str, np.ndarray] = LRUCache(maxsize=max(cache_size, 1))
+        self._prepared: LRUCache[str, Prepared] = LRUCache(maxsize=256)
+        self._lock = threading.Lock()
+        self._fixed: dict[str, np.ndarray] = {}
 
     @property
     def fingerprint(self) -> dict[str, Any]:
@@ -196,160 +148,241 @@ class EmbeddedGrader:
                 "embedder": f"{self.embedder.name}@{self.embedder.version}", "params": self.params.digest(),
                 "params_fitted_on": self.params.fitted_on}
 
-    def rubric_vectors(self, rubric: GradingRubric) -> RubricVectors:
-        key = rubric.content_hash()
-        cached = self._rubric_cache.get(key)
-        if cached is not None:
-            return cached
-        texts: list[str] = []
-        layout: list[tuple[int, list[int], int]] = []
-        for c in rubric.criteria:
-            cue_idx = []
-            for cue in c.cues:
-                cue_idx.append(len(texts))
-                texts.extend(cue)
-            layout.append((len(texts), cue_idx, len(texts)))
-            texts.append(f"{c.name}. {c.description}")
-        ref_sents = [s.text for s in segments(rubric.reference_answer or "") if s.words >= 4]
-        ref_start = len(texts)
-        texts.extend(ref_sents)
-        vecs = self.embedder.embed(texts)
-        crits = []
-        for c, (desc_i, cue_idx, _) in zip(rubric.criteria, layout):
-            cues = [vecs[i:i + len(cue)] for i, cue in zip(cue_idx, c.cues)]
-            crits.append(CriterionVectors(c, cues, vecs[desc_i], cue_terms(c.cues)))
-        rv = RubricVectors(rubric, crits, vecs[ref_start:])
-        if len(self._rubric_cache) > 256:
-            self._rubric_cache.clear()
-        self._rubric_cache[key] = rv
-        return rv
-
-    def _raw_features(self, rubric: GradingRubric, spans: list[Span], vecs: np.ndarray) -> list[CriterionFeatures]:
-        rv = self.rubric_vectors(rubric)
-        terms = [set(tokenize(s.text)) for s in spans]
-        feats = [criterion_features(cv, spans, vecs, rv.reference, 0.0, span_terms=terms) for cv in rv.criteria]
-        breadth = float(np.mean([f.values["cov"] for f in feats])) if feats else 0.0
-        for f in feats:
-            f.values["breadth"] = breadth
-        return feats
-
-    def _filler(self) -> np.ndarray:
-        if self._filler_vecs is None:
-            self._filler_vecs = self.embedder.embed(list(screening()["filler_prototypes"]))  # type: ignore[arg-type]
-        return self._filler_vecs
-
-    def on_rubric(self, rubric: GradingRubric, screened: Screened, vecs: np.ndarray) -> tuple[Screened, np.ndarray]:
-        """Keep only sentences about the rubric: padding earns nothing, not even a nudge to a cue score.
-
-        A sentence is dropped when it is unrelated to every criterion, or when it reads more like generic filler
-        than like any cue and carries no specifics or cue words of its own.
-        """
-        if not screened.spans:
-            return screened, vecs
-        feats = self._raw_features(rubric, screened.spans, vecs)
-        rel = np.max(np.stack([f.span_relevance for f in feats]), axis=0)
-        filler = (vecs @ self._filler().T).max(axis=1)
-        keep, dropped_filler = [], False
-        for i, span in enumerate(screened.spans):
-            if rel[i] < RELEVANT:
-                continue
-            if rel[i] - filler[i] < FILLER_MARGIN and rel[i] < LEXICAL and not specificity(span.text):
-                dropped_filler = True
-                continue
-            keep.append(i)
-        flags = [*screened.flags, "filler_ignored"] if dropped_filler else screened.flags
-        return replace(screened, spans=[screened.spans[i] for i in keep], flags=flags), vecs[keep]
-
-    def features(self, rubric: GradingRubric, screened: Screened, vecs: np.ndarray) -> list[CriterionFeatures]:
-        """Features of the on-rubric sentences; `screened` must already be filtered by on_rubric()."""
-        return self._raw_features(rubric, screened.spans, vecs)
-
-    def grade(self, rubric: GradingRubric, answer: str) -> Scorecard:
-        return self.grade_many([(rubric, answer)])[0]
-
+    # -- embeddings ------------------------------------------------------------------------------------------
     def embed_spans(self, texts: list[str]) -> np.ndarray:
         """Sentence embeddings through a bounded cache: an interview re-grades the same sentences every turn."""
         if not texts:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         if not self.cache_size:
             return self.embedder.embed(texts)
-        missing = list(dict.fromkeys(t for t in texts if t not in self._span_cache))
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._span_cache))
         if missing:
-            if len(self._span_cache) + len(missing) > self.cache_size:
-                self._span_cache.clear()
-            self._span_cache.update(zip(missing, self.embedder.embed(missing)))
-        return np.stack([self._span_cache[t] for t in texts])
+            vecs = self.embedder.embed(missing)
+            with self._lock:
+                for t, v in zip(missing, vecs):
+                    self._span_cache[t] = v
+        with self._lock:
+            cached = {t: self._span_cache.get(t) for t in set(texts)}
+        if any(v is None for v in cached.values()):  # evicted between the two steps: embed directly
+            return self.embedder.embed(texts)
+        return np.stack([cached[t] for t in texts])  # type: ignore[misc]
+
+    def _fixed_vecs(self, key: str) -> np.ndarray:
+        if key not in self._fixed:
+            self._fixed[key] = self.embedder.embed([str(t) for t in screening()[key]])  # type: ignore[union-attr]
+        return self._fixed[key]
+
+    # -- rubric ----------------------------------------------------------------------------------------------
+    def prepare(self, rubric: GradingRubric) -> Prepared:
+        key = rubric.content_hash()
+        with self._lock:
+            hit = self._prepared.get(key)
+        if hit is not None:
+            return hit
+        own = [criterion_texts(c) for c in rubric.criteria]
+        ref = reference_sentences(rubric)
+        visible = [t for t in visible_text(rubric) if t]
+        vecs = self.embed_spans([p.text for pts in own for p in pts] + ref + visible)
+        pos, crit_vecs = 0, []
+        for pts in own:
+            crit_vecs.append(vecs[pos:pos + len(pts)])
+            pos += len(pts)
+        ref_vecs, echo_vecs = vecs[pos:pos + len(ref)], vecs[pos + len(ref):]
+        owner = [0] * len(ref) if len(own) == 1 else assign_reference(crit_vecs, ref_vecs)
+        criteria = []
+        for ci, (c, pts, cv) in enumerate(zip(rubric.criteria, own, crit_vecs)):
+            mine = [j for j, o in enumerate(owner) if o == ci]
+            if _reference_only(c):  # a generated criterion: the reference's sentences are its only points
+                pts, cv = [], cv[:0]
+            points = [*pts, *(Point(ref[j], "reference", j) for j in mine)]
+            allv = np.vstack([cv, ref_vecs[mine]]) if mine else cv
+            criteria.append(CriterionPoints(c, points, allv.astype(np.float32), cv[0] if len(cv) else allv[0]))
+        echo_terms = frozenset(w for t in visible for w in tokenize(t))
+        rp = RubricPoints(rubric, criteria, ref, ref_vecs, echo_terms, echo_vecs)
+        prepared = Prepared(rp, self._scales(rp))
+        with self._lock:
+            self._prepared[key] = prepared
+        return prepared
+
+    def _scales(self, rp: RubricPoints) -> list[Scale]:
+        q_vecs = self.embed_spans([s.text for s in segments(rp.rubric.question)] or [rp.rubric.question])
+        q_win, _ = windows(q_vecs)
+        r_win, _ = windows(rp.reference_vecs) if len(rp.reference_vecs) else (np.zeros((0, 1)), [])
+        out = []
+        for cp in rp.criteria:
+            floor = split_cover(cp, point_cover(q_win, cp.vecs))
+            if len(rp.reference_vecs):
+                cover = point_cover(r_win, cp.vecs) if len(r_win) else np.zeros(len(cp.points))
+                ref_ix = [i for i, p in enumerate(cp.points) if p.source == "reference"]
+                if ref_ix:
+                    loo = cover_leave_one_out(rp.reference_vecs, [cp.points[i].ref_index for i in ref_ix],
+                                              cp.vecs[ref_ix])
+                    cover[ref_ix] = loo
+                top = split_cover(cp, cover)
+            else:
+                top = (DESC_TOP, DESC_TOP, max(DESC_TOP + 0.1, floor[2] + 0.1))
+            out.append(Scale(floor[0], top[0], floor[1], top[1], floor[2], top[2]))
+        return out
+
+    # -- answers ---------------------------------------------------------------------------------------------
+    def grade(self, rubric: GradingRubric, answer: str) -> Scorecard:
+        return self.grade_many([(rubric, answer)])[0]
 
     def grade_many(self, items: Sequence[tuple[GradingRubric, str]]) -> list[Scorecard]:
         """Grade several answers, embedding all their sentences in one batch (the eval harness's path)."""
         screened = [screen(answer, rubric.question, rubric.reference_answer) for rubric, answer in items]
-        all_vecs = self.embed_spans([s.text for sc in screened if not sc.abstain for s in sc.spans])
+        all_vecs = self.embed_spans([n for sc in screened if not sc.abstain for n in sc.norm])
         out, pos = [], 0
         for (rubric, _), sc in zip(items, screened):
             if sc.abstain:
-                out.append(self._abstain(sc))
+                out.append(scorecard.abstained(sc.abstain, sc.flags, self.fingerprint))
                 continue
             vecs = all_vecs[pos:pos + len(sc.spans)]
             pos += len(sc.spans)
-            out.append(self._score(rubric, sc, vecs))
+            out.append(self._card(rubric, self.analyse(rubric, sc, vecs)))
         return out
 
-    def _abstain(self, sc: Screened) -> Scorecard:
-        reason = sc.abstain or "empty"
-        return Scorecard(abstained=True, reason=reason, message=MESSAGES[reason],
-                         flags=[FLAG_TEXT[f] for f in sc.flags], grader=self.fingerprint)
+    def analyse(self, rubric: GradingRubric, sc: Screened, vecs: np.ndarray,
+                boost: dict[int, list[int]] | None = None) -> Analysis:
+        """Filter the sentences that may count, then compute each criterion's features.
 
-    @staticmethod
-    def dominated_by_keywords(sc: Screened, feats: list[CriterionFeatures]) -> bool:
-        if not sc.spans or not feats:
-            return sc.listy > 0
-        return sc.keyword_dominant(np.max(np.stack([f.span_relevance for f in feats]), axis=0))
+        `boost` (criterion index -> kept-sentence indices) lets a dispute route sentences to a criterion.
+        """
+        prep = self.prepare(rubric)
+        sc, vecs = self._filter(prep.points, sc, vecs)
+        rel = np.stack([(vecs @ cp.vecs.T).max(axis=1) if len(vecs) else np.zeros(0) for cp in prep.points.criteria])
+        owner = rel.argmax(axis=0) if rel.size else np.zeros(0, dtype=int)
+        if boost:
+            for ci, idx in boost.items():
+                owner[idx] = ci
+        win, _ = windows(vecs)
+        feats = []
+        for ci, (cp, scale) in enumerate(zip(prep.points.criteria, prep.scales)):
+            cover = point_cover(win, cp.vecs)
+            d, r, t = split_cover(cp, cover)
+            mine = [i for i in range(len(sc.spans)) if owner[i] == ci and rel[ci, i] >= RELEVANT]
+            developed = [i for i in mine if sc.spans[i].words >= 8 and not is_fragment(sc.spans[i])]
+            values = {"x_desc": Scale.place(d, scale.desc_floor, scale.desc_top),
+                      "x_ref": Scale.place(r, scale.ref_floor, scale.ref_top),
+                      "x_top": Scale.place(t, scale.top_floor, scale.top_top),
+                      "dev": min(len(developed), 3) / 3,
+                      "spec": max((specificity(sc.norm[i]) for i in mine), default=0.0), "breadth": 0.0}
+            feats.append(CriterionFeatures(values, cover, rel[ci] if rel.size else np.zeros(0)))
+        breadth = float(np.mean([np.clip(f.values["x_desc"], 0, 1.5) for f in feats])) if feats else 0.0
+        for f in feats:
+            f.values["breadth"] = breadth
+        capped = _keyword_dominant(sc, rel)
+        return Analysis(sc, vecs, feats, owner, capped, prep)
 
-    def _score(self, rubric: GradingRubric, sc: Screened, vecs: np.ndarray) -> Scorecard:
-        sc, vecs = self.on_rubric(rubric, sc, vecs)
-        feats = self.features(rubric, sc, vecs)
-        capped = self.dominated_by_keywords(sc, feats)
-        flags = [*sc.flags, "keywords_capped"] if capped else sc.flags
-        results = [self._criterion(c, f, sc, capped) for c, f in zip(rubric.criteria, feats)]
-        levels = {r.id: r.level for r in results}
-        score = round(overall_score(levels, rubric.weights), 1)
-        return Scorecard(overall=Overall(score=score, band=band_for(score).value), criteria=results,
-                         flags=[FLAG_TEXT[f] for f in flags], summary=_summary(rubric, results),
-                         grader={**self.fingerprint, "rubric_hash": rubric.content_hash()})
+    def _filter(self, rp: RubricPoints, sc: Screened, vecs: np.ndarray) -> tuple[Screened, np.ndarray]:
+        """Drop instructions to the grader (by meaning), rubric echoes, and sentences off the rubric."""
+        if not len(sc.spans):
+            return sc, vecs
+        inj = (vecs @ self._fixed_vecs("injection_prototypes").T).max(axis=1)
+        echo = (vecs @ rp.echo_vecs.T).max(axis=1) if len(rp.echo_vecs) else np.zeros(len(vecs))
+        allpts = np.vstack([cp.vecs for cp in rp.criteria])
+        rel = (vecs @ allpts.T).max(axis=1)
+        filler = (vecs @ self._fixed_vecs("filler_prototypes").T).max(axis=1)
+        keep: list[int] = []
+        flags: list[str] = []
+        for i, norm in enumerate(sc.norm):
+            words = tokenize(norm)
+            novel = [w for w in words if w not in rp.echo_terms]
+            has_number = any(ch.isdigit() for ch in norm)
+            if inj[i] >= INJECTION_SIM:
+                flags.append("instructions_ignored")
+            elif ((len(novel) < MIN_NOVEL and not has_number) or (echo[i] >= ECHO_SIM and len(novel) <= 3)
+                  or len(novel) < MIN_NOVEL_SHARE * len(words)):
+                flags.append("rubric_echo_ignored")
+            elif rel[i] < OFF_RUBRIC:
+                continue
+            elif (rel[i] - filler[i] < FILLER_MARGIN or filler[i] >= FILLER_SIM) and not specificity(norm):
+                flags.append("filler_ignored")
+            else:
+                keep.append(i)
+        out = sc
+        for f in dict.fromkeys(flags):
+            out = out.keep(list(range(len(out.spans))), f)
+        return out.keep(keep), vecs[keep]
 
-    def level_for(self, f: CriterionFeatures, sc: Screened, capped: bool) -> int:
-        level = self.params.level(f)
+    # -- results ---------------------------------------------------------------------------------------------
+    def level_for(self, f: CriterionFeatures, sc: Screened, capped: bool) -> tuple[int, float]:
+        """The level after caps, and the fractional position within it."""
+        z = self.params.z(f)
+        level = self.params.level(z)
         relevant = [s for s, r in zip(sc.spans, f.span_relevance) if r >= RELEVANT]
         if not relevant:
-            return 0
+            return 0, 0.0
         if level >= 2 and not any(s.words >= 8 and not is_fragment(s) for s in relevant):
             level = 1
         if level == 3 and f.values["spec"] < 0.5:
             level = 2
         if capped:
             level = min(level, 1)
-        return level
+        return level, self.params.position(z)
 
-    def _criterion(self, c: RubricCriterion, f: CriterionFeatures, sc: Screened, capped: bool) -> CriterionResult:
-        level = self.level_for(f, sc, capped)
-        order = np.argsort(-f.span_relevance, kind="stable") if len(sc.spans) else []
+    def _card(self, rubric: GradingRubric, a: Analysis) -> Scorecard:
+        flags = [*a.screened.flags, "keywords_capped"] if a.capped else a.screened.flags
+        results, positions = [], {}
+        for ci, (c, f) in enumerate(zip(rubric.criteria, a.features)):
+            level, pos = self.level_for(f, a.screened, a.capped)
+            results.append(self.result(c, ci, level, a))
+            positions[c.id] = pos
+        return scorecard.build(rubric, results, flags, self.fingerprint, positions)
+
+    def result(self, c: RubricCriterion, ci: int, level: int, a: Analysis) -> CriterionResult:
+        """Evidence the criterion is best served by, what is missing, the next level as advice, a study link."""
+        f = a.features[ci]
+        rel = f.span_relevance
+        mine = [i for i in range(len(a.screened.spans)) if a.owner[i] == ci and rel[i] >= RELEVANT]
+        mine.sort(key=lambda i: -rel[i])
+        if not mine and level > 0:  # credit with no sentence of its own: quote the one that serves it most
+            mine = [int(np.argmax(rel))]
         # Evidence is always the candidate's own words: an exact substring of what they wrote.
-        evidence = [sc.spans[i].text for i in order[:MAX_EVIDENCE]
-                    if f.span_relevance[i] >= RELEVANT and level > 0 and sc.spans[i].text in sc.text]
-        missing = [f"Not shown: {concept}" for concept, s in zip(c.concepts, f.cue_scores) if s < 0.5]
+        evidence = [a.screened.spans[i].text for i in mine[:MAX_EVIDENCE] if level > 0]
+        missing: list[str] = []
         if level < 3:
-            missing.append(f"For level {level + 1}: {c.levels[level + 1]}")
+            cp = a.prepared.points.criteria[ci]
+            # Points are claimed missing only on an undeveloped criterion, and only when no window comes close.
+            missing = [f"Not shown: {p.text}" for p, s in zip(cp.points, f.point_cover)
+                       if level < 2 and p.source == "description" and p.text != cp.points[0].text and s < COVERED]
+            missing += [f"Not shown: {concept}" for concept in self._missing_concepts(c, a)] if level < 2 else []
+            missing = list(dict.fromkeys(missing))[:4]
+            missing.append(f"To reach level {max(level + 1, 2)}: {advice(c.levels[max(level + 1, 2)])}")
         study = self.study.for_criterion(c) if self.study else []
         return CriterionResult(id=c.id, name=c.name, competency=c.competency, weight=c.weight, level=level,
                                evidence=evidence, missing=missing, study=study)
 
+    def _missing_concepts(self, c: RubricCriterion, a: Analysis) -> list[str]:
+        """Cue concepts (bank rubrics) that no window shows, by meaning or by all of a phrasing's words."""
+        if not c.cues or not len(a.vecs):
+            return []
+        win, _ = windows(a.vecs)
+        terms = set(tokenize(" ".join(a.screened.norm)))
+        out = []
+        vecs = self.embed_spans([p for cue in c.cues for p in cue])
+        pos = 0
+        for cue in c.cues:
+            v = vecs[pos:pos + len(cue)]
+            pos += len(cue)
+            lexical = any(set(tokenize(p)) and set(tokenize(p)) <= terms for p in cue)
+            if not lexical and float(point_cover(win, v).max()) < COVERED:
+                out.append(cue[0])
+        return out
 
-def _summary(rubric: GradingRubric, results: list[CriterionResult]) -> Summary:
-    strong = sorted((r for r in results if r.level >= 2), key=lambda r: (-r.level, -r.weight, r.id))
-    gap = max(results, key=lambda r: (r.weight * (3 - r.level), -results.index(r)))
-    crit = next(c for c in rubric.criteria if c.id == gap.id)
-    if gap.level >= 3:
-        tip = "Keep this standard: every criterion is at level 3."
-    else:
-        tip = f"{gap.name}: {crit.probe or crit.levels[min(gap.level + 1, 3)]}"
-    return Summary(strengths=[f"{r.name} (level {r.level})" for r in strong[:3]], improvement=tip)
+
+def _reference_only(c: RubricCriterion) -> bool:
+    from app.grading.rubric import REFERENCE_CRITERION
+
+    return c.id == REFERENCE_CRITERION and c.description.startswith("Covers the points of the reference")
+
+
+def _keyword_dominant(sc: Screened, rel: np.ndarray) -> bool:
+    """Mostly bare keywords: as many list/fragment spans as substantive sentences, or under 25 words of them."""
+    if not sc.listy:
+        return False
+    best = rel.max(axis=0) if rel.size else np.zeros(len(sc.spans))
+    substantive = [s for s, r in zip(sc.spans, best)
+                   if r >= RELEVANT - 0.1 and not is_fragment(s) and not is_keyword_list(s)]
+    return sc.listy >= len(substantive) or sum(s.words for s in substantive) < 25

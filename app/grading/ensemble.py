@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from app import __version__
-from app.content import band_for, overall_score
-from app.grading.embedded import EmbeddedGrader, _summary
+from app.grading import scorecard
+from app.grading.embedded import EmbeddedGrader
 from app.grading.llm_judge import LLMJudge
 from app.grading.rubric import GradingRubric
-from app.grading.types import CriterionResult, Overall, Scorecard
+from app.grading.types import CriterionResult, Scorecard
+from app.grading.wording import advice
 
 ENSEMBLE_VERSION = "ensemble-1"
 MAX_QUOTES = 3
@@ -67,9 +68,10 @@ class EnsembleGrader:
                 uncertain.append(a.name)
             level = combine_level(a.level, b.level)
             evidence = list(dict.fromkeys([*a.evidence, *b.evidence]))[:MAX_QUOTES]
-            missing = [m for m in (a.missing if a.level <= b.level else b.missing) if not m.startswith("For level")]
+            lower = a.missing if a.level <= b.level else b.missing
+            missing = [m for m in lower if not m.startswith("To reach level")]
             if level < 3:
-                missing.append(f"For level {level + 1}: {crits[a.id].levels[level + 1]}")
+                missing.append(f"To reach level {max(level + 1, 2)}: {advice(crits[a.id].levels[max(level + 1, 2)])}")
             results.append(CriterionResult(
                 id=a.id, name=a.name, competency=a.competency, weight=a.weight, level=level, evidence=evidence,
                 missing=missing, study=a.study or b.study,
@@ -78,9 +80,6 @@ class EnsembleGrader:
         if uncertain:
             flags.append(f"The AI judge and the embedded grader disagreed by more than one level on "
                          f"{', '.join(uncertain)}; marked uncertain.")
-        score = round(overall_score({r.id: r.level for r in results}, rubric.weights), 1)
-        return Scorecard(overall=Overall(score=score, band=band_for(score).value), criteria=results, flags=flags,
-                         summary=_summary(rubric, results),
-                         grader={**self.fingerprint, "rubric_hash": rubric.content_hash(),
-                                 "levels": {"llm": {c.id: c.level for c in llm.criteria},
-                                            "embedded": {c.id: c.level for c in emb.criteria}}})
+        return scorecard.build(rubric, results, flags, {
+            **self.fingerprint, "levels": {"llm": {c.id: c.level for c in llm.criteria},
+                                           "embedded": {c.id: c.level for c in emb.criteria}}})

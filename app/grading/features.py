@@ -1,7 +1,13 @@
-"""Per-criterion features of an answer against a rubric, from sentence embeddings.
+"""Coverage of a criterion's points by an answer, placed on the rubric's own scale.
 
-Everything here is rubric-agnostic: cues, descriptions, level texts and the reference answer are embedded
-the same way for any rubric, so the fitted global weights transfer to rubrics never seen in calibration.
+A point is covered by a window of one to three consecutive sentences (a window's vector is the normalised mean
+of its sentences' vectors: an idea often takes two sentences to state). A criterion's raw coverage is then
+compared with two known answers on the same criterion:
+- the rubric's reference answer, a model answer, is the top of the scale. When it is scored against its own
+  sentences, the sentence being matched is left out, so it cannot cover itself;
+- the question itself, read as an answer, is the floor: it shares the topic and says nothing.
+So a feature is "how far from restating the question towards the model answer", not a global constant, and a
+rubric written in any style anchors itself.
 """
 
 from __future__ import annotations
@@ -10,73 +16,78 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.grading.rubric import GradingRubric, RubricCriterion
-from app.grading.text import Span, is_fragment, specificity
-from rag.lexical import tokenize
+from app.grading.points import CriterionPoints
 
-FEATURES = ("cov", "hit", "desc", "spec", "dev", "ref", "breadth")
-RELEVANT = 0.40  # a span counts toward a criterion when it is at least this close to one of its cues
-HIT = 0.50  # a cue counts as shown at this similarity (MiniLM cosine of paraphrases is usually above 0.5)
-# A sentence that contains every content word of a cue phrasing shows the cue, however long the sentence is
-# (cosine of a long sentence against a two-word phrase stays low even when the phrase is right there).
-LEXICAL = 0.60
+FEATURES = ("x_desc", "x_ref", "x_top", "dev", "spec", "breadth")
+MIN_SPAN = 0.10  # the smallest reference-to-floor distance used to normalise (degenerate rubrics)
+CLIP = (-1.0, 2.0)  # a placed value outside this range says nothing more
+DESC_TOP = 0.55  # a typical reference answer's coverage of description points, used when there is no reference
+
+
+def windows(vecs: np.ndarray, size: int = 3) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Vectors of every run of 1..size consecutive sentences, with the (start, end) sentence range of each."""
+    n = len(vecs)
+    out, spans = [], []
+    for k in range(1, min(size, n) + 1):
+        for i in range(n - k + 1):
+            v = vecs[i:i + k].mean(axis=0)
+            out.append(v / (np.linalg.norm(v) or 1.0))
+            spans.append((i, i + k))
+    if not out:
+        return np.zeros((0, vecs.shape[1] if vecs.ndim == 2 else 0), dtype=np.float32), []
+    return np.stack(out).astype(np.float32), spans
+
+
+def point_cover(win: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Best window similarity for each point (0 when the answer has no windows)."""
+    if not len(win) or not len(points):
+        return np.zeros(len(points))
+    return (win @ points.T).max(axis=0)
+
+
+def cover_leave_one_out(vecs: np.ndarray, ref_idx: list[int], points: np.ndarray) -> np.ndarray:
+    """The reference answer's coverage of its own sentences, each matched without the windows that contain it."""
+    win, ranges = windows(vecs)
+    out = np.zeros(len(points))
+    if not len(win):
+        return out
+    sims = win @ points.T
+    for j, r in enumerate(ref_idx):
+        mask = np.array([not (a <= r < b) for a, b in ranges])
+        out[j] = sims[mask, j].max() if mask.any() else 0.0
+    return out
 
 
 @dataclass(frozen=True)
-class CriterionVectors:
-    criterion: RubricCriterion
-    cues: list[np.ndarray]  # one (n_phrasings, dim) matrix per cue
-    desc: np.ndarray
-    cue_terms: list[list[frozenset[str]]]  # content words of each phrasing of each cue
+class Scale:
+    """Where the floor (the question) and the top (the reference answer) land on one criterion."""
 
+    desc_floor: float
+    desc_top: float
+    ref_floor: float
+    ref_top: float
+    top_floor: float
+    top_top: float
 
-def cue_terms(cues: list[list[str]]) -> list[list[frozenset[str]]]:
-    return [[frozenset(tokenize(p)) for p in cue] for cue in cues]
-
-
-@dataclass(frozen=True)
-class RubricVectors:
-    rubric: GradingRubric
-    criteria: list[CriterionVectors]
-    reference: np.ndarray  # (n_sentences, dim); empty when there is no reference answer
+    @staticmethod
+    def place(value: float, floor: float, top: float) -> float:
+        return float(np.clip((value - floor) / max(top - floor, MIN_SPAN), *CLIP))
 
 
 @dataclass(frozen=True)
 class CriterionFeatures:
     values: dict[str, float]
-    cue_scores: list[float]
-    span_relevance: np.ndarray  # per span: max similarity to any cue of this criterion
+    point_cover: np.ndarray  # per point: best window similarity
+    span_relevance: np.ndarray  # per answer sentence: best similarity to any point of this criterion
 
     def vector(self) -> np.ndarray:
         return np.array([self.values[f] for f in FEATURES], dtype=np.float64)
 
 
-def criterion_features(cv: CriterionVectors, spans: list[Span], vecs: np.ndarray, ref: np.ndarray,
-                       breadth: float, relevant_at: float = RELEVANT,
-                       span_terms: list[set[str]] | None = None) -> CriterionFeatures:
-    """Features of one criterion. `vecs` are the answer spans' embeddings (rows aligned with `spans`)."""
-    if not spans:
-        zero = dict.fromkeys(FEATURES, 0.0)
-        return CriterionFeatures(zero, [0.0] * len(cv.cues), np.zeros(0))
-    terms = span_terms if span_terms is not None else [set(tokenize(s.text)) for s in spans]
-    per_cue = []
-    for c, phrasings in zip(cv.cues, cv.cue_terms):
-        m = vecs @ c.T  # (n_spans, n_phrasings)
-        for j, words in enumerate(phrasings):
-            if words:
-                hit = np.array([words <= t for t in terms])
-                m[:, j] = np.where(hit, np.maximum(m[:, j], LEXICAL), m[:, j])
-        per_cue.append(m)
-    cue_scores = [float(m.max()) for m in per_cue]
-    span_rel = np.max(np.stack([m.max(axis=1) for m in per_cue]), axis=0)
-    relevant = [i for i, r in enumerate(span_rel) if r >= relevant_at]
-    cov = float(np.mean([np.clip((s - 0.2) / 0.45, 0, 1) for s in cue_scores]))
-    hit = float(np.mean([s >= HIT for s in cue_scores]))
-    desc = float((vecs @ cv.desc).max())
-    spec = max((specificity(spans[i].text) for i in relevant), default=0.0)
-    # "Developed" needs a sentence that clearly shows a cue, so loosely related filler cannot add to it.
-    developed = [i for i in relevant if span_rel[i] >= HIT and spans[i].words >= 8 and not is_fragment(spans[i])]
-    dev = min(len(developed), 3) / 3
-    ref_sim = float((vecs[relevant] @ ref.T).max()) if relevant and ref.size else 0.0
-    values = {"cov": cov, "hit": hit, "desc": desc, "spec": spec, "dev": dev, "ref": ref_sim, "breadth": breadth}
-    return CriterionFeatures(values, cue_scores, span_rel)
+def split_cover(cp: CriterionPoints, cover: np.ndarray) -> tuple[float, float, float]:
+    """Mean coverage of description/anchor points, of reference points, and the best single point."""
+    own = [i for i, p in enumerate(cp.points) if p.source != "reference"]
+    ref = [i for i, p in enumerate(cp.points) if p.source == "reference"]
+    d = float(cover[own].mean()) if own else 0.0
+    r = float(cover[ref].mean()) if ref else d
+    return d, r, float(cover.max()) if len(cover) else 0.0

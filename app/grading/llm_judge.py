@@ -27,11 +27,14 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app import __version__
-from app.content import band_for, overall_score
-from app.grading.embedded import FLAG_TEXT, MESSAGES, EmbeddedGrader, Screened, _summary, screen
+from app.grading import scorecard
+from app.grading.embedded import EmbeddedGrader
 from app.grading.rubric import GradingRubric, RubricCriterion
+from app.grading.scorecard import FLAG_TEXT
+from app.grading.screen import Screened, screen
 from app.grading.text import is_injection, segments
-from app.grading.types import CriterionResult, Overall, Scorecard
+from app.grading.types import CriterionResult, Scorecard
+from app.grading.wording import advice
 from app.llm import LLMBadOutput, LLMClient, LLMConfig, LLMError, ReplyCache, prompt_hash, render, telemetry
 from app.llm.prompts import fence
 
@@ -266,9 +269,7 @@ class LLMJudge:
         return reply
 
     def _abstain(self, p: Prepared) -> Scorecard:
-        reason = p.screened.abstain or "empty"
-        return Scorecard(abstained=True, reason=reason, message=MESSAGES[reason],
-                         flags=[FLAG_TEXT[f] for f in p.screened.flags], grader=self.fingerprint)
+        return scorecard.abstained(p.screened.abstain or "empty", p.screened.flags, self.fingerprint)
 
     def _fallback(self, p: Prepared, err: LLMError) -> Scorecard:
         event = telemetry.degraded("judge", err.reason, str(err))
@@ -280,7 +281,7 @@ class LLMJudge:
 
     def _card(self, p: Prepared, reply: JudgeReply) -> Scorecard:
         by_id = {c.id: c for c in reply.criteria}
-        flags = [FLAG_TEXT[f] for f in p.screened.flags]
+        flags = scorecard.flag_text(p.screened.flags)
         if reply.instructions_detected and "instructions_ignored" not in p.screened.flags:
             flags.append(FLAG_TEXT["instructions_ignored"])
         dropped, unbacked, results = 0, [], []
@@ -304,16 +305,13 @@ class LLMJudge:
         if unbacked:
             flags.append(f"No verbatim evidence backs the level given for {', '.join(unbacked)}; "
                          "marked uncertain.")
-        score = round(overall_score({r.id: r.level for r in results}, p.rubric.weights), 1)
-        return Scorecard(overall=Overall(score=score, band=band_for(score).value), criteria=results, flags=flags,
-                         summary=_summary(p.rubric, results),
-                         grader={**self.fingerprint, "rubric_hash": p.rubric.content_hash()})
+        return scorecard.build(p.rubric, results, flags, self.fingerprint)
 
     def _criterion(self, crit: RubricCriterion, j: JudgedCriterion, evidence: list[str],
                    uncertain: bool) -> CriterionResult:
         missing = [j.missing.strip()] if j.missing.strip() and j.level < 3 else []
         if j.level < 3:
-            missing.append(f"For level {j.level + 1}: {crit.levels[j.level + 1]}")
+            missing.append(f"To reach level {max(j.level + 1, 2)}: {advice(crit.levels[max(j.level + 1, 2)])}")
         study = self.fallback.study.for_criterion(crit) if self.fallback.study else []
         return CriterionResult(id=crit.id, name=crit.name, competency=crit.competency, weight=crit.weight,
                                level=j.level, evidence=evidence, missing=missing, study=study, uncertain=uncertain)

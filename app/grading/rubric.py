@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from app.content import Question
 from app.grading.errors import InvalidRubric
@@ -64,7 +64,12 @@ def from_question(q: Question) -> GradingRubric:
 
 
 class InlineCriterion(BaseModel):
-    """One item of an inline rubric: {id, description, weight?, levels?}."""
+    """One item of an inline rubric: {id, description, weight?, levels?, name?}.
+
+    Level anchors may come as a list or a dict on any integer scale of 2-6 levels (0-2, 0-4, 1-4, 1-5, ...);
+    they are mapped onto the grader's 0-3 levels by position on the scale. `anchors` is accepted for `levels`,
+    and `criterion` or `title` for `name`.
+    """
 
     id: str = Field(min_length=1, max_length=80)
     description: str = Field(min_length=1, max_length=2000)
@@ -72,24 +77,41 @@ class InlineCriterion(BaseModel):
     levels: dict[int, str] | list[str] | None = None
     name: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            v = dict(v)
+            if "levels" not in v and "anchors" in v:
+                v["levels"] = v.pop("anchors")
+            for key in ("criterion", "title"):
+                if "name" not in v and isinstance(v.get(key), str):
+                    v["name"] = v.pop(key)
+        return v
+
     @field_validator("levels")
     @classmethod
     def _levels(cls, v: dict[int, str] | list[str] | None) -> dict[int, str] | list[str] | None:
         if v is None:
             return v
         keys = list(range(len(v))) if isinstance(v, list) else sorted(v)
-        if keys != [0, 1, 2, 3]:
-            raise ValueError("levels must describe exactly levels 0, 1, 2 and 3")
+        if not 2 <= len(keys) <= 6 or keys != list(range(keys[0], keys[0] + len(keys))):
+            raise ValueError("levels must describe 2 to 6 consecutive levels, e.g. 0, 1, 2 and 3")
+        if any(not str(t).strip() for t in (v if isinstance(v, list) else v.values())):
+            raise ValueError("level anchors must not be empty")
         return v
 
+    def levels_0_3(self) -> dict[int, str]:
+        """The anchors on the grader's 0-3 scale: each grader level takes the anchor at the same relative place."""
+        if self.levels is None:
+            return dict(GENERIC_LEVELS)
+        src = dict(enumerate(self.levels)) if isinstance(self.levels, list) else dict(self.levels)
+        keys = sorted(src)
+        lo, hi = keys[0], keys[-1]
+        return {t: src[min(keys, key=lambda k: (abs((k - lo) / (hi - lo) - t / 3), k))] for t in range(4)}
 
-_SENT = re.compile(r"(?<=[.!?;])\s+|\n+")
 
-
-def _phrases(description: str) -> list[str]:
-    """Split a criterion description into cue phrases: each clause is a concept a good answer shows."""
-    parts = [p.strip(" .;:-") for p in re.split(r"[;,]|\band\b|\n", description)]
-    return [p for p in parts if len(p.split()) >= 2] or [description.strip()]
+REFERENCE_CRITERION = "reference"
 
 
 def from_inline(question: str, rubric: list[dict[str, Any]] | None = None,
@@ -100,7 +122,7 @@ def from_inline(question: str, rubric: list[dict[str, Any]] | None = None,
     if not rubric and not (reference_answer and reference_answer.strip()):
         raise InvalidRubric("give a rubric, a reference_answer, or both")
     crits: list[RubricCriterion] = []
-    ref_sents = [s.strip() for s in _SENT.split(reference_answer or "") if len(s.split()) >= 3]
+    ref_sents = [s.strip() for s in re.split(r"(?<=[.!?;])\s+|\n+", reference_answer or "") if len(s.split()) >= 3]
     for i, raw in enumerate(rubric or []):
         try:
             item = InlineCriterion.model_validate(raw)
@@ -108,15 +130,13 @@ def from_inline(question: str, rubric: list[dict[str, Any]] | None = None,
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "item"
             raise InvalidRubric(f"rubric[{i}].{where}: {err['msg'].removeprefix('Value error, ')}") from None
-        levels = (dict(enumerate(item.levels)) if isinstance(item.levels, list) else item.levels) or GENERIC_LEVELS
-        cues = [[p, p] for p in _phrases(item.description)]
         crits.append(RubricCriterion(id=item.id, name=item.name or item.description[:60], description=item.description,
-                                     weight=item.weight, levels=levels, cues=cues))
+                                     weight=item.weight, levels=item.levels_0_3()))
     if len({c.id for c in crits}) != len(crits):
         raise InvalidRubric("rubric criterion ids must be unique")
     if not crits:
         crits.append(RubricCriterion(
-            id="reference", name="Matches the reference answer",
+            id=REFERENCE_CRITERION, name="Matches the reference answer",
             description="Covers the points of the reference answer correctly.",
             cues=[[s, s] for s in ref_sents] or [[reference_answer or "", reference_answer or ""]]))
     return GradingRubric(question=question.strip(), criteria=crits, reference_answer=reference_answer)

@@ -29,5 +29,17 @@ class GradingFailed(InterviewError):
     """The grader failed (a server fault); the candidate's answers are saved and grading can be retried."""
 
 
+class StateConflict(InterviewError):
+    """Another request moved the interview first (a concurrent grade, or a message racing one); re-read and retry."""
+
+
+class QuotaExceeded(InterviewError):
+    """A per-candidate or per-session quota is spent; `retry_after` is set when waiting helps (seconds)."""
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 __all__ = ["CriterionNotFound", "GradingFailed", "InterviewError", "NotGradedYet", "NothingToGrade", "QuestionNotFound",
-           "SessionFinished", "SessionNotFound"]
+           "QuotaExceeded", "SessionFinished", "SessionNotFound", "StateConflict"]

@@ -22,6 +22,7 @@ class State(str, Enum):
     awaiting_answer = "awaiting_answer"
     follow_up = "follow_up"
     ready_to_grade = "ready_to_grade"
+    grading = "grading"  # a final grade is running: messages and other grades are refused until it ends
     graded = "graded"
 
 

@@ -7,13 +7,18 @@ class only phrases it. Two guards keep the rubric private:
   candidate's own (fenced) message go out;
 - what comes back is checked against all of that private text (and the instructions) by word shingles; a reply
   that repeats any of it is discarded and the embedded wording is used instead.
-Any provider fault also falls back to the embedded interviewer, and the turn is marked degraded.
+Replies are untrusted input (OWASP LLM02) in other ways too: an empty reply, a refusal, or one that echoes the
+prompt's fences or chat-template markers (prompts/output_checks.yaml) is discarded the same way. Any provider
+fault also falls back to the embedded interviewer, and the turn is marked degraded.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
+
+import yaml
 
 from app.content import Question
 from app.grading.rubric import RubricCriterion
@@ -26,6 +31,24 @@ MAX_CHARS = 1200
 INSTRUCTION_FILES = ("interviewer_system", "interviewer_opening", "interviewer_clarify", "interviewer_probe",
                      "judge_system", "judge_user")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+CHECKS_FILE = Path(__file__).resolve().parent / "prompts" / "output_checks.yaml"
+
+
+@lru_cache(maxsize=1)
+def _checks() -> dict[str, list[re.Pattern[str]]]:
+    spec = yaml.safe_load(CHECKS_FILE.read_text(encoding="utf-8"))
+    return {kind: [re.compile(p, re.I) for p in spec[kind]] for kind in ("refusals", "markers")}
+
+
+def unusable(reply: str) -> tuple[str, str] | None:
+    """(reason, what matched) when a reply must not reach the candidate; None when it may."""
+    if not reply.strip():
+        return "empty_completion", ""
+    for kind, reason in (("markers", "prompt_echo"), ("refusals", "refusal")):
+        for pattern in _checks()[kind]:
+            if m := pattern.search(reply):
+                return reason, m.group(0)
+    return None
 
 
 def _words(text: str) -> list[str]:
@@ -120,8 +143,9 @@ class LLMInterviewer:
         messages = [{"role": "system", "content": render("interviewer_system")},
                     {"role": "user", "content": instruction}]
         text = tidy(self.client.complete(messages, stream=True).text)
-        if not text:
-            raise LLMBadOutput("nothing left after tidying the reply", "empty_completion")
+        bad = unusable(text)
+        if bad is not None:
+            raise LLMBadOutput(f"the reply is unusable ({bad[0]}: {bad[1][:40]!r})", bad[0])
         leak = self._guard(q).leaks(text, allowed)
         if leak is not None:
             raise LLMBadOutput(f"the reply repeats private text ({leak!r})", "leak_blocked")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import random
 import threading
 import time
 from collections.abc import Coroutine
@@ -84,6 +85,9 @@ class Completion:
     latency_ms: float = 0.0
     finish_reason: str | None = None
     cached: bool = False
+    # What the provider says actually answered: the model's own version string and its system fingerprint, so an
+    # eval run can tell when the model behind a name changed (provider drift). None where the provider sends none.
+    system_fingerprint: str | None = None
 
 
 # -- the background event loop ----------------------------------------------------------------------------
@@ -140,7 +144,7 @@ def map_error(exc: BaseException) -> LLMError:
     if type(exc).__name__ == "MidStreamFallbackError":
         return LLMStreamBroken(detail)
     if isinstance(exc, lm.RateLimitError) or getattr(exc, "status_code", None) == 429:
-        return LLMRateLimited(detail)
+        return LLMRateLimited(detail, retry_after=_retry_after(chain))
     if isinstance(exc, lm.AuthenticationError) or "Missing credentials" in str(exc):
         return LLMRejected(detail)  # a configuration problem: no retry can fix it
     if (names & {"ConnectError", "ConnectionRefusedError", "APIConnectionError", "ConnectTimeout"}
@@ -150,6 +154,38 @@ def map_error(exc: BaseException) -> LLMError:
     if isinstance(status, int) and 400 <= status < 500 and status != 408:
         return LLMRejected(detail)
     return LLMServerError(detail)
+
+
+def _retry_after(chain: list[BaseException]) -> float | None:
+    """Seconds from a Retry-After header on any exception of the chain (the provider's own pacing), if present."""
+    for e in chain:
+        for headers in (getattr(e, "headers", None), getattr(getattr(e, "response", None), "headers", None)):
+            try:
+                value = headers.get("retry-after") if headers is not None else None
+            except (AttributeError, TypeError):
+                value = None
+            if value is None:
+                continue
+            try:
+                return max(0.0, float(value))
+            except (TypeError, ValueError):
+                continue  # an HTTP date: rare for model providers; fall back to our own backoff
+    return None
+
+
+def backoff_wait(base: float, attempt: int, err: LLMError, rng: random.Random | None = None) -> float:
+    """Exponential backoff with up to 25% jitter (so concurrent callers do not retry in lockstep), never shorter
+    than the provider's Retry-After on a 429."""
+    wait = base * (2 ** attempt)
+    wait += (rng or random).uniform(0, wait * 0.25)
+    if isinstance(err, LLMRateLimited) and err.retry_after is not None:
+        wait = max(wait, err.retry_after)
+    return wait
+
+
+def _fingerprint(resp: Any) -> str | None:
+    value = getattr(resp, "system_fingerprint", None)
+    return str(value) if value else None
 
 
 # -- the client -------------------------------------------------------------------------------------------
@@ -190,7 +226,7 @@ class LLMClient:
 
     def _record(self, c: Completion) -> None:
         call = telemetry.CallRecord(self.config.role, c.model, c.prompt_tokens, c.completion_tokens, c.cost_usd,
-                                    c.latency_ms, c.cached)
+                                    c.latency_ms, c.cached, c.system_fingerprint)
         self.totals.record(call)
         telemetry.record_call(call)
 
@@ -218,7 +254,7 @@ class LLMClient:
             except LLMError as exc:
                 err = exc
             telemetry.record_error(self.config.role, err.reason)
-            wait = self.config.backoff * (2 ** attempt)
+            wait = backoff_wait(self.config.backoff, attempt, err)
             if (isinstance(err, RETRYABLE) and attempt < self.config.retries
                     and time.monotonic() + wait < deadline - 0.05):
                 log.info("LLM %s attempt %d failed (%s); retrying in %.2fs", self.config.role, attempt + 1,
@@ -267,7 +303,8 @@ class LLMClient:
         prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
         completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
         return Completion(text, str(getattr(resp, "model", None) or self.config.model), prompt_tokens,
-                          completion_tokens, self._cost(resp), round((time.perf_counter() - t0) * 1000, 1), finish)
+                          completion_tokens, self._cost(resp), round((time.perf_counter() - t0) * 1000, 1), finish,
+                          system_fingerprint=_fingerprint(resp))
 
     async def _collect(self, resp: Any, messages: list[Message], t0: float) -> Completion:
         """Read a stream to its end. A stream that stops without a finish reason was cut, not finished."""
@@ -302,8 +339,10 @@ class LLMClient:
             cost = self._cost(built)
         except Exception:  # usage is best effort; the text is what matters
             log.debug("could not rebuild usage from the stream", exc_info=True)
-        return Completion(text, self.config.model, prompt_tokens, completion_tokens, cost,
-                          round((time.perf_counter() - t0) * 1000, 1), finish)
+        model = next((str(c.model) for c in chunks if getattr(c, "model", None)), self.config.model)
+        return Completion(text, model, prompt_tokens, completion_tokens, cost,
+                          round((time.perf_counter() - t0) * 1000, 1), finish,
+                          system_fingerprint=next((f for f in map(_fingerprint, chunks) if f), None))
 
     @staticmethod
     def _cost(resp: Any) -> float | None:

@@ -21,7 +21,13 @@ class LLMTimeout(LLMError):
 
 
 class LLMRateLimited(LLMError):
+    """A 429. `retry_after` is the provider's Retry-After in seconds, when it sent one; the client waits that long."""
+
     reason = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class LLMServerError(LLMError):

@@ -30,6 +30,7 @@ class CallRecord:
     cost_usd: float | None = None
     latency_ms: float = 0.0
     cached: bool = False
+    system_fingerprint: str | None = None  # the provider's own build id for the model, where it sends one
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,15 @@ class Trace:
             _add(total, c)
             _add(by_role.setdefault(c.role, _blank()), c)
         return {**total, "by_role": by_role}
+
+    def versions(self) -> dict[str, list[str]]:
+        """The model names and system fingerprints the provider reported on live (not cached) calls.
+
+        The model string we send is a name; what answers it can change behind the name. These are what an eval
+        run records so that drift between two runs can be traced to the provider."""
+        live = [c for c in self.calls if not c.cached]
+        return {"models": sorted({c.model for c in live if c.model}),
+                "system_fingerprints": sorted({c.system_fingerprint for c in live if c.system_fingerprint})}
 
 
 _TRACE: ContextVar[Trace | None] = ContextVar("casewise_llm_trace", default=None)

@@ -1,4 +1,5 @@
-// The API client. Errors become ApiError; network failures and 5xx are retryable, 4xx are not.
+// The API client. Errors become ApiError; network failures, 5xx, 408 and 429 (rate limits) are retryable,
+// other 4xx are not.
 export class ApiError extends Error {
   constructor(message, status, code) {
     super(message);
@@ -7,12 +8,25 @@ export class ApiError extends Error {
   }
 
   get retryable() {
-    return this.status === 0 || this.status >= 500;
+    return this.status === 0 || this.status >= 500 || this.status === 408 || this.status === 429;
   }
 }
 
-export async function request(path, { method = "GET", body } = {}) {
-  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+/** A fresh Idempotency-Key: a retried message is then stored once, and the retry gets the stored reply. */
+export function newKey() {
+  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// X-Requested-With marks every call as the app's own: the server refuses state changes that carry neither it
+// nor a JSON body, which is all a cross-site form could send.
+export async function request(path, { method = "GET", body, headers = {} } = {}) {
+  const init = {
+    method,
+    credentials: "same-origin",
+    headers: { Accept: "application/json", "X-Requested-With": "casewise", ...headers },
+  };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -47,12 +61,15 @@ export const api = {
   start: (body) => request("/api/interviews", { method: "POST", body }),
   interviews: () => request("/api/interviews"),
   interview: (id) => request(`/api/interviews/${enc(id)}`),
-  send: (id, text) => request(`/api/interviews/${enc(id)}/messages`, { method: "POST", body: { text } }),
+  send: (id, text, key = newKey()) =>
+    request(`/api/interviews/${enc(id)}/messages`, { method: "POST", body: { text }, headers: { "Idempotency-Key": key } }),
   grade: (id) => request(`/api/interviews/${enc(id)}/grade`, { method: "POST" }),
   dispute: (id, criterionId, reason) =>
     request(`/api/interviews/${enc(id)}/disputes`, { method: "POST", body: { criterion_id: criterionId, reason } }),
   progress: () => request("/api/progress"),
   ask: (question) => request("/api/guide/ask", { method: "POST", body: { question } }),
+  guideHistory: () => request("/api/guide/history"),
+  glossary: () => request("/api/guide/glossary"),
   section: (id) => request(`/api/guide/sections/${enc(id)}`),
   /** The guide's section list, fetched once (and again after a failure). */
   sections() {

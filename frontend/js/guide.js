@@ -1,5 +1,6 @@
 // Ask the guide: a chat whose answers carry numbered citations; a citation opens its section beside the chat
-// with the cited snippet highlighted.
+// with the cited snippet highlighted. Earlier questions come back from the server after a reload, and terms the
+// guide defines are marked in answers (their definition as a tooltip). Answer text is only ever set as text.
 import { api } from "./api.js";
 import { $, el, focusQuietly } from "./dom.js";
 import { sectionReader } from "./reader.js";
@@ -14,6 +15,7 @@ export function initGuide(root) {
   const list = $("#guide-sections", root);
   const browse = $("#guide-browse", root);
   let opener = null;
+  let terms = [];  // [{re, term}] from the glossary, longest names first
 
   function closeReader() {
     pane.hidden = true;
@@ -37,31 +39,53 @@ export function initGuide(root) {
     return btn;
   }
 
+  /** Text with glossary terms wrapped in <dfn> (definition in the tooltip); everything stays a text node. */
+  function withTerms(text) {
+    const out = [];
+    let rest = text;
+    while (rest) {
+      let best = null;
+      for (const t of terms) {
+        t.re.lastIndex = 0;
+        const m = t.re.exec(rest);
+        if (m && (!best || m.index < best.m.index)) best = { m, t };
+      }
+      if (!best) break;
+      if (best.m.index > 0) out.push(document.createTextNode(rest.slice(0, best.m.index)));
+      out.push(el("dfn", { class: "term", title: best.t.term.sentence }, best.m[0]));
+      rest = rest.slice(best.m.index + best.m[0].length);
+    }
+    if (rest) out.push(document.createTextNode(rest));
+    return out;
+  }
+
   /** The answer's text with each [n] made a button that opens citation n. */
   function answerWithCitations(res) {
     const byN = new Map(res.citations.map((c) => [c.n, c]));
-    const p = el("p", { class: "answer-text-plain" });
+    const p = el("p", { class: res.grounded ? "answer-text-plain" : "answer-text-plain declined" });
     let last = 0;
     const re = /\[(\d+)\]/g;
     let m;
     while ((m = re.exec(res.answer))) {
       const c = byN.get(Number(m[1]));
       if (!c) continue;
-      if (m.index > last) p.append(document.createTextNode(res.answer.slice(last, m.index)));
+      if (m.index > last) p.append(...withTerms(res.answer.slice(last, m.index)));
       p.append(citationButton(c));
       last = re.lastIndex;
     }
-    if (last < res.answer.length) p.append(document.createTextNode(res.answer.slice(last)));
+    if (last < res.answer.length) p.append(...(res.grounded ? withTerms(res.answer.slice(last))
+      : [document.createTextNode(res.answer.slice(last))]));
     return p;
   }
 
   function renderAnswer(slot, res) {
     const parts = [];
     res.citations = res.citations || [];
-    if (!res.grounded) parts.push(el("p", { class: "declined" }, "The guide doesn't cover this."));
     if (res.degraded) {
-      parts.push(el("p", { class: "muted small" },
-        "The language model was unavailable, so this answer is quoted straight from the guide."));
+      const checked = /(unsupported|uncited|refusal|echo)$/.test(res.degraded_reason || "");
+      parts.push(el("p", { class: "muted small" }, checked
+        ? "The language model's answer did not pass the check against the guide, so this answer is quoted straight from it."
+        : "The language model was unavailable, so this answer is quoted straight from the guide."));
     }
     parts.push(answerWithCitations(res));
     if (res.citations.length) {
@@ -82,15 +106,21 @@ export function initGuide(root) {
     slot.replaceChildren(...parts);
   }
 
-  function ask(question) {
-    const q = question.trim();
-    if (!q) return;
+  /** Append one question and a slot for its answer to the log. */
+  function exchange(q) {
     const answerSlot = el("div", { class: "msg-body" });
     log.append(
       el("li", { class: "msg msg-candidate" }, el("div", { class: "msg-meta" }, el("span", { class: "msg-who" }, "You")),
         el("div", { class: "msg-body" }, q)),
       el("li", { class: "msg msg-interviewer guide-answer" },
         el("div", { class: "msg-meta" }, el("span", { class: "msg-who" }, "Guide")), answerSlot));
+    return answerSlot;
+  }
+
+  function ask(question) {
+    const q = question.trim();
+    if (!q) return;
+    const answerSlot = exchange(q);
     input.value = "";
     answerSlot.scrollIntoView({ block: "nearest" });
     attempt(answerSlot, () => api.ask(q), (res) => renderAnswer(answerSlot, res), {
@@ -110,6 +140,19 @@ export function initGuide(root) {
       event.preventDefault();
       ask(input.value);
     }
+  });
+
+  // The glossary (for highlights) and the earlier questions load once; failures leave the view usable.
+  api.glossary().then((list) => {
+    const names = list.flatMap((t) => [t.term, ...t.aliases].map((name) => ({ name, term: t })));
+    names.sort((a, b) => b.name.length - a.name.length);
+    const esc = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    terms = names.map(({ name, term }) => ({ term, re: new RegExp(`(?<![\\w-])${esc(name)}(?:s|es)?(?![\\w-])`, "i") }));
+  }).catch(() => {}).finally(() => {
+    api.guideHistory().then((items) => {
+      if (log.children.length) return;  // the reader already asked something; keep their view
+      for (const item of items) renderAnswer(exchange(item.question), item.answer);
+    }).catch(() => {});
   });
 
   let listed = false;

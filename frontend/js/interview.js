@@ -1,5 +1,5 @@
 // The Interview view: chat with the interviewer (its messages stream over SSE), then get graded.
-import { api } from "./api.js";
+import { api, newKey } from "./api.js";
 import { $, el, focusQuietly } from "./dom.js";
 import { mountScorecard } from "./scorecard.js";
 import { initSetup } from "./setup.js";
@@ -195,7 +195,8 @@ export function initInterview(root, app) {
     ui.skip.disabled = s.busy;
   }
 
-  async function send(text) {
+  // `key` stays the same across retries of one message, so a reply lost on the way is not stored twice.
+  async function send(text, key = newKey()) {
     const iv = s.iv;
     if (!iv || !text.trim()) return;
     if (s.busy) {
@@ -209,11 +210,11 @@ export function initInterview(root, app) {
     setBusy(true, "Interviewer is thinking…");
     let res;
     try {
-      res = await api.send(iv.id, text);
+      res = await api.send(iv.id, text, key);
     } catch (err) {
       li.remove();
       setBusy(false);
-      ui.status.replaceChildren(errorNotice(err, err.retryable ? () => send(text) : null));
+      ui.status.replaceChildren(errorNotice(err, err.retryable ? () => send(text, key) : null));
       return;
     }
     if (s.iv !== iv) return;

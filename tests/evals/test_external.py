@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.grading.errors import InvalidRubric
+from app.grading.rubric import from_inline
 from app.settings import ROOT
 from evals.external import (
     REFERENCE_CRITERION,
@@ -81,7 +82,7 @@ def test_blank_lines_are_skipped_and_line_numbers_count_them(tmp_path: Path) -> 
     (item(rubric=[{"id": "a"}]), "rubric.0.description", "Field required"),
     (item(rubric=[{"id": "a", "description": "d", "weight": 0}]), "rubric.0.weight", "greater than 0"),
     (item(rubric=[{"id": "a", "description": "d", "wieght": 2}]), "rubric.0.wieght", "Extra inputs are not permitted"),
-    (item(rubric=[{"id": "a", "description": "d", "levels": ["x", "y"]}]), "rubric.0.levels", "levels 0, 1, 2 and 3"),
+    (item(rubric=[{"id": "a", "description": "d", "levels": ["x"]}]), "rubric.0.levels", "2 to 6 consecutive levels"),
     (item(rubric=[{"id": "a", "description": "d"}, {"id": "a", "description": "e"}]), "rubric", "more than once"),
     (item(score=None), "score", "exactly one human label"),
     (item(label="correct"), "score", "exactly one human label"),
@@ -199,7 +200,8 @@ def test_to_rubric_rubric_only() -> None:
     assert [c.id for c in r.criteria] == ["framework", "risk"] == it.criterion_ids
     assert r.weights == {"framework": 2.0, "risk": 1.0}
     assert r.criteria[1].levels == {0: "none", 1: "named", 2: "explained", 3: "quantified"}
-    assert r.criteria[0].cues  # cue phrases come from the description, as for POST /api/grade
+    # exactly what POST /api/grade builds from the same body
+    assert r == from_inline(it.question, [c.model_dump(exclude_none=True) for c in it.rubric or []])
 
 
 def test_to_rubric_reference_only() -> None:

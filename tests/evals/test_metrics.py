@@ -38,3 +38,20 @@ def test_bootstrap_interval_brackets_the_estimate_and_is_reproducible() -> None:
     fn = lambda idx: exact([y[i] for i in idx], [p[i] for i in idx])  # noqa: E731
     lo, hi = bootstrap_ci(fn, len(y), 300)
     assert lo <= 0.75 <= hi and (lo, hi) == bootstrap_ci(fn, len(y), 300)
+
+
+def test_the_registry_names_each_metric_and_matches_the_libraries() -> None:
+    from scipy import stats
+    from sklearn.metrics import cohen_kappa_score
+
+    from evals.metrics import REGISTRY, confusion
+
+    assert {"qwk", "kappa", "exact", "accuracy", "within1", "mae", "pearson", "spearman", "macro_f1",
+            "weighted_f1", "confusion"} <= set(REGISTRY)
+    y, p = [0, 1, 2, 3, 3, 2, 1], [1, 1, 2, 3, 2, 2, 0]
+    assert REGISTRY["qwk"](y, p, 4) == pytest.approx(cohen_kappa_score(y, p, weights="quadratic"))
+    assert REGISTRY["spearman"](y, p) == pytest.approx(stats.spearmanr(y, p).statistic)
+    assert confusion(y, p, 4).sum() == len(y) and confusion(y, p, 4)[3, 2] == 1
+    # Both raters constant and agreeing: kappa is 1, where sklearn alone would give NaN.
+    assert cohen_kappa([2, 2, 2], [2, 2, 2], 4, "quadratic") == 1.0
+    assert math.isnan(spearman([1, 1, 1], [1, 2, 3]))

@@ -10,7 +10,7 @@ from app.settings import ROOT
 from rag.chunking import chunk_guide
 from rag.guide import load_guide
 from rag.ingest import ingest
-from rag.retrieval import RRF_K, HybridRetriever, Mode
+from rag.retrieval import LEXICAL_WEIGHT, RRF_K, SENTENCE_WEIGHT, HybridRetriever, Mode
 from rag.store import ChromaStore
 from tests.fakes import HashEmbedder
 
@@ -31,7 +31,7 @@ def test_each_mode_finds_the_labelling_section(retriever: HybridRetriever, mode:
 
 def test_hybrid_scores_are_reciprocal_rank_fusion(retriever: HybridRetriever) -> None:
     r = retriever.search("synthetic data share of training set", k=5, mode=Mode.hybrid)
-    assert all(0 < h.score <= 2 / (RRF_K + 1) for h in r.hits)
+    assert all(0 < h.score <= (1 + LEXICAL_WEIGHT + SENTENCE_WEIGHT) / (RRF_K + 1) for h in r.hits)
     assert [h.score for h in r.hits] == sorted((h.score for h in r.hits), reverse=True)
 
 

@@ -66,7 +66,8 @@ def test_ask_goes_through_the_injected_answerer(client: TestClient) -> None:
     ({"json": {"question": 42}}, 422, "question"),
     ({"json": ["a list"]}, 422, "JSON object"),
     ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 422, "not valid JSON"),
-    ({"content": b"plain text"}, 422, "JSON"),
+    ({"content": b"plain text"}, 403, "application/json"),  # what a cross-site form could send
+    ({"content": b"plain text", "headers": {"x-requested-with": "t"}}, 422, "JSON"),
     ({"content": b"x" * 1_000_001, "headers": {"content-type": "application/json"}}, 413, "limit"),
 ])
 def test_bad_ask_requests_get_a_clear_4xx(client: TestClient, kwargs: dict, status: int, message: str) -> None:
@@ -92,3 +93,24 @@ def test_frontend_is_served_with_a_csp_and_no_inline_script(client: TestClient) 
     assert r.status_code == 200 and "<script type=\"module\" src=" in r.text
     assert "script-src 'self'" in r.headers["content-security-policy"]
     assert "<script>" not in r.text
+
+
+def test_the_guide_history_survives_a_reload_and_is_per_candidate(client: TestClient) -> None:
+    assert client.get("/api/guide/history").json() == []  # an unknown caller has no history (and gets no token)
+    r = client.post("/api/guide/ask", json={"question": "What is a golden set?"})
+    token = r.headers["X-Candidate-Token"]
+    client.post("/api/guide/ask", json={"question": "What is the capital of France?"})
+    client.cookies.clear()  # a reload in another tab: only the token identifies the candidate
+    history = client.get("/api/guide/history", headers={"X-Candidate-Token": token}).json()
+    assert [h["question"] for h in history] == ["What is a golden set?", "What is the capital of France?"]
+    assert history[0]["answer"] == r.json() and history[0]["answer"]["grounded"] is True
+    assert client.get("/api/guide/history", headers={"X-Candidate-Token": "someone-else"}).json() == []
+
+
+def test_the_glossary_says_where_each_term_is_defined(client: TestClient) -> None:
+    terms = {t["term"]: t for t in client.get("/api/guide/glossary").json()}
+    assert len(terms) >= 20
+    golden = terms["golden set"]
+    assert golden["section_id"] == "retrieval-augmented-generation" and "golden set" in golden["sentence"]
+    section = client.get(f"/api/guide/sections/{golden['section_id']}").json()
+    assert golden["sentence"].split(" ")[3] in section["text"]

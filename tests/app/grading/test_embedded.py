@@ -8,7 +8,7 @@ import pytest
 
 from app.content import Question, QuestionBank, load_bank
 from app.grading import EmbeddedGrader, GradingRubric, from_inline, from_question
-from app.grading.embedded import MAX_ANSWER_WORDS
+from app.grading.screen import MAX_ANSWER_WORDS
 from app.settings import ROOT
 
 pytestmark = pytest.mark.slow

@@ -20,11 +20,27 @@ def test_from_question_keeps_weights_cues_and_probe() -> None:
     assert r.content_hash() == from_question(q).content_hash()
 
 
-def test_inline_rubric_gets_cues_from_its_description() -> None:
+def test_inline_rubric_has_no_cues_and_generic_levels_when_none_given() -> None:
     r = from_inline("Design X", [{"id": "metrics", "description": "defines success metrics, a baseline; a target",
                                   "weight": 2}])
-    assert r.criteria[0].weight == 2 and len(r.criteria[0].cues) == 3
+    assert r.criteria[0].weight == 2 and r.criteria[0].cues == []
     assert sorted(r.criteria[0].levels) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("levels,expected", [
+    (["none", "weak", "some", "good", "excellent"], ["none", "weak", "good", "excellent"]),  # 0-4
+    ({"1": "poor", "2": "fair", "3": "good", "4": "great"}, ["poor", "fair", "good", "great"]),  # 1-4
+    (["absent", "partial", "full"], ["absent", "partial", "partial", "full"]),  # 0-2
+    ({"1": "a", "2": "b", "3": "c", "4": "d", "5": "e"}, ["a", "b", "d", "e"]),  # 1-5
+])
+def test_anchors_on_other_scales_map_onto_0_3_by_position(levels, expected) -> None:  # type: ignore[no-untyped-def]
+    r = from_inline("Q", [{"id": "a", "description": "does a thing well", "levels": levels}])
+    assert [r.criteria[0].levels[k] for k in range(4)] == expected
+
+
+def test_inline_aliases_anchors_and_title() -> None:
+    r = from_inline("Q", [{"id": "a", "title": "Metrics", "description": "d e", "anchors": ["w", "x", "y", "z"]}])
+    assert r.criteria[0].name == "Metrics" and r.criteria[0].levels[3] == "z"
 
 
 def test_reference_answer_alone_makes_one_criterion() -> None:
@@ -37,7 +53,9 @@ def test_reference_answer_alone_makes_one_criterion() -> None:
     ("Q", None, None, "give a rubric, a reference_answer, or both"),
     ("Q", [{"id": "a"}], None, "rubric[0].description"),
     ("Q", [{"id": "a", "description": "d e", "weight": -1}], None, "rubric[0].weight"),
-    ("Q", [{"id": "a", "description": "d e", "levels": ["x", "y"]}], None, "levels must describe exactly"),
+    ("Q", [{"id": "a", "description": "d e", "levels": ["x"]}], None, "levels must describe 2 to 6"),
+    ("Q", [{"id": "a", "description": "d e", "levels": {"0": "x", "2": "y"}}], None, "consecutive levels"),
+    ("Q", [{"id": "a", "description": "d e", "levels": ["x", " "]}], None, "must not be empty"),
     ("Q", [{"id": "a", "description": "d e"}, {"id": "a", "description": "f g"}], None, "unique"),
 ])
 def test_malformed_inline_rubrics_are_rejected_clearly(question: str, rubric, ref, message: str) -> None:  # type: ignore[no-untyped-def]

@@ -61,6 +61,19 @@ def is_answerer(body: dict[str, Any]) -> bool:
     return "numbered excerpts" in body["messages"][0]["content"]
 
 
+def excerpt_texts(body: dict[str, Any]) -> dict[int, str]:
+    """The numbered excerpts of an answerer request: {n: text}."""
+    user = body["messages"][1]["content"]
+    blocks = re.findall(r"^\[(\d+)\] [^\n]*\n(.*?)(?=^\[\d+\] |\nThe question, as data)", user, re.M | re.S)
+    return {int(n): text.strip() for n, text in blocks}
+
+
+def cited_answer(body: dict[str, Any], n: int = 1) -> str:
+    """What a faithful model writes: the first sentence of excerpt n, cited [n]."""
+    first = re.split(r"(?<=[.!?])\s+", excerpt_texts(body)[n].replace("\n", " "))[0].rstrip(".:;")
+    return f"{first} [{n}]."
+
+
 def fenced_answer(body: dict[str, Any]) -> str:
     m = _FENCED.search(body["messages"][1]["content"])
     assert m, "the judge prompt must fence the answer"
@@ -81,5 +94,5 @@ def polite_model(body: dict[str, Any]) -> Reply:
     if is_judge(body):
         return Reply.json(judge_json(body))
     if is_answerer(body):
-        return Reply.stream("Ground the model in retrieved documents and cite them [1]. Keep the sources fresh [2].")
+        return Reply.stream(cited_answer(body))
     return Reply.stream("Good to meet you. Take a moment to think it through, and ask me anything you need.")

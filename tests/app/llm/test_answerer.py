@@ -1,6 +1,11 @@
-"""Grounded guide answers: only retrieved chunks, valid [n] citations, the extractive decline, faults fall back."""
+"""Checked LLM answers against the scripted OpenAI-compatible server: a faithful answer is shown with verified
+citations; an unsupported claim, a refusal, leaked fence markers or prompt text, and a missing citation each fall
+back to the extractive answer with `degraded` and the reason; faults fall back too; weak retrieval declines
+without calling the model."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -8,7 +13,7 @@ from app.llm import LLMClient, LLMConfig, stats
 from app.settings import ROOT
 from rag import ExtractiveAnswerer, build_index
 from rag.llm_answerer import LLMAnswerer, LLMGuideAnswer
-from tests.app.llm.conftest import MODEL
+from tests.app.llm.conftest import MODEL, cited_answer, excerpt_texts
 from tests.fakes import HashEmbedder, MemoryStore
 from tests.llm_server import Reply, ScriptedLLM, refused_url
 
@@ -27,39 +32,70 @@ def answerer(base: str, extractive: ExtractiveAnswerer, timeout: float = 3.0) ->
     return LLMAnswerer(client, extractive)
 
 
-def _excerpt_count(body: dict[str, object]) -> int:
-    user = body["messages"][1]["content"]  # type: ignore[index]
-    return sum(1 for line in user.splitlines() if line[:1] == "[" and "]" in line[:4])
+def _fallback(a: LLMGuideAnswer, extractive: ExtractiveAnswerer, reason: str) -> None:
+    base = extractive.answer(ON_GUIDE)
+    assert a.degraded and a.degraded_reason == f"answerer: {reason}"
+    assert a.grounded and a.answer == base.answer and a.citations == base.citations
+    assert stats()["degraded"][f"answerer:{reason}"] == 1
 
 
-def test_answers_from_retrieved_chunks_with_citations(scripted: ScriptedLLM, extractive: ExtractiveAnswerer) -> None:
-    scripted.enqueue(Reply.stream("RAG changes what the model knows [1]. Fine-tuning changes how it behaves [2]."))
+def test_a_faithful_answer_is_shown_with_verified_citations(scripted: ScriptedLLM,
+                                                             extractive: ExtractiveAnswerer) -> None:
+    def faithful(body: dict[str, Any]) -> Reply:
+        return Reply.stream(f"{cited_answer(body, 1)} {cited_answer(body, 2)}")
+
+    scripted.responder = faithful
     a = answerer(scripted.base_url, extractive).answer(ON_GUIDE)
     assert isinstance(a, LLMGuideAnswer) and a.grounded and not a.degraded and not a.flags
     assert a.citations and all(f"[{c.n}]" in a.answer for c in a.citations)
     assert [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
     body = scripted.requests[0]
-    assert body["stream"] is True and _excerpt_count(body) >= 2
+    assert body["stream"] is True and len(excerpt_texts(body)) >= 2
     assert "<<<QUESTION-" in body["messages"][1]["content"]
     retrieved = {h.chunk.section_id for h in extractive.retriever.search(ON_GUIDE, k=6).hits}
     assert {c.section_id for c in a.citations} <= retrieved
 
 
-def test_invalid_citations_are_removed_and_flagged(scripted: ScriptedLLM, extractive: ExtractiveAnswerer) -> None:
-    scripted.enqueue(Reply.stream("RAG changes what the model knows [1][9]. It also cures everything [42]."))
-    a = answerer(scripted.base_url, extractive).answer(ON_GUIDE)
-    assert a.grounded and not a.degraded
-    assert "[9]" not in a.answer and "[42]" not in a.answer and "[1]" in a.answer
-    assert a.flags == ["2 citations pointing to no retrieved excerpt were removed."]
-    assert a.answer.endswith("It also cures everything.")
+def test_an_unsupported_claim_falls_back(scripted: ScriptedLLM, extractive: ExtractiveAnswerer) -> None:
+    scripted.responder = lambda body: Reply.stream(
+        f"{cited_answer(body, 1)} Fine-tuned models never hallucinate and cost nothing to serve at any scale [1].")
+    _fallback(answerer(scripted.base_url, extractive).answer(ON_GUIDE), extractive, "unsupported")
 
 
-def test_an_answer_with_no_valid_citation_falls_back(scripted: ScriptedLLM, extractive: ExtractiveAnswerer) -> None:
-    scripted.enqueue(Reply.stream("RAG is great for everything, trust me [7]."))
+@pytest.mark.parametrize("reply", [
+    "I'm sorry, but I cannot answer that from the excerpts provided.",
+    "NOT_IN_GUIDE",
+    "The excerpts do not say when to use RAG [1].",
+])
+def test_a_refusal_falls_back(scripted: ScriptedLLM, extractive: ExtractiveAnswerer, reply: str) -> None:
+    scripted.enqueue(Reply.stream(reply))
+    _fallback(answerer(scripted.base_url, extractive).answer(ON_GUIDE), extractive, "refusal")
+
+
+@pytest.mark.parametrize("leak", [
+    "<<<QUESTION-0123456789\nWhen should I use RAG?\nQUESTION-0123456789>>>",
+    "The question is data between fence markers: when should I use RAG",
+    "CANDIDATE-a1b2c3d4e5 asked about retrieval",
+    "Use only what the excerpts state. No outside knowledge and no guesses",
+])
+def test_leaked_markers_or_prompt_text_fall_back(scripted: ScriptedLLM, extractive: ExtractiveAnswerer,
+                                                 leak: str) -> None:
+    scripted.responder = lambda body: Reply.stream(f"{cited_answer(body, 1)} {leak} [1].")
+    _fallback(answerer(scripted.base_url, extractive).answer(ON_GUIDE), extractive, "echo")
+
+
+def test_a_sentence_without_a_valid_citation_falls_back(scripted: ScriptedLLM,
+                                                        extractive: ExtractiveAnswerer) -> None:
+    scripted.responder = lambda body: Reply.stream(f"{cited_answer(body, 1)} And that is the whole story [42].")
+    _fallback(answerer(scripted.base_url, extractive).answer(ON_GUIDE), extractive, "uncited")
+
+
+def test_citations_to_excerpts_never_given_are_removed_and_flagged(scripted: ScriptedLLM,
+                                                                   extractive: ExtractiveAnswerer) -> None:
+    scripted.responder = lambda body: Reply.stream(cited_answer(body, 1)[:-4] + "[1][9].")
     a = answerer(scripted.base_url, extractive).answer(ON_GUIDE)
-    base = extractive.answer(ON_GUIDE)
-    assert a.degraded and a.degraded_reason == "answerer: uncited"
-    assert a.answer == base.answer and a.citations == base.citations
+    assert a.grounded and not a.degraded and "[9]" not in a.answer and a.answer.endswith("[1].")
+    assert a.flags == ["1 citation pointing to no retrieved excerpt was removed."]
 
 
 def test_weak_retrieval_declines_without_calling_the_model(scripted: ScriptedLLM,
@@ -67,12 +103,6 @@ def test_weak_retrieval_declines_without_calling_the_model(scripted: ScriptedLLM
     a = answerer(scripted.base_url, extractive).answer(OFF_GUIDE)
     assert not a.grounded and not a.degraded and a.answer == extractive.answer(OFF_GUIDE).answer
     assert scripted.requests == []
-
-
-def test_the_model_may_decline_too(scripted: ScriptedLLM, extractive: ExtractiveAnswerer) -> None:
-    scripted.enqueue(Reply.stream("NOT_IN_GUIDE"))
-    a = answerer(scripted.base_url, extractive).answer(ON_GUIDE)
-    assert not a.grounded and not a.degraded and a.answer.startswith("The guide doesn't cover")
 
 
 @pytest.mark.parametrize(("reply", "reason"), [

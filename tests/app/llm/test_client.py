@@ -203,3 +203,43 @@ def test_client_refuses_to_block_its_own_loop() -> None:
 
 async def _call_on_loop(fn):  # type: ignore[no-untyped-def]
     await fn()
+
+
+def test_a_429_waits_for_its_retry_after_then_succeeds(scripted: ScriptedLLM) -> None:
+    scripted.enqueue(Reply.rate_limited(retry_after=0.4), Reply.text("after the wait"))
+    t0 = time.monotonic()
+    done = client(scripted.base_url, retries=2, timeout=3.0).complete(HI)
+    assert done.text == "after the wait" and len(scripted.requests) == 2
+    assert time.monotonic() - t0 >= 0.4  # the provider's pacing, not our 0.05 s backoff
+
+
+def test_a_retry_after_past_the_deadline_gives_up_at_once(scripted: ScriptedLLM) -> None:
+    scripted.enqueue(Reply.rate_limited(retry_after=30), Reply.text("never asked"))
+    t0 = time.monotonic()
+    with pytest.raises(LLMRateLimited) as info:
+        client(scripted.base_url, retries=3, timeout=2.0).complete(HI)
+    assert info.value.retry_after == 30 and len(scripted.requests) == 1 and time.monotonic() - t0 < 1.5
+
+
+def test_backoff_grows_with_jitter_and_honours_retry_after() -> None:
+    import random
+
+    from app.llm import LLMServerError as Server
+    from app.llm.client import backoff_wait
+
+    rng = random.Random(1)
+    waits = [backoff_wait(0.1, k, Server("x"), rng) for k in range(4)]
+    assert all(0.1 * 2 ** k <= w <= 0.125 * 2 ** k for k, w in enumerate(waits))
+    assert backoff_wait(0.1, 0, LLMRateLimited("x", retry_after=2.0), rng) == 2.0
+
+
+def test_the_provider_model_version_and_fingerprint_are_recorded(scripted: ScriptedLLM) -> None:
+    scripted.enqueue(Reply.text("v1", model="scripted-2026-01", system_fingerprint="fp_abc"),
+                     Reply.text("v2", model="scripted-2026-02", system_fingerprint="fp_def"))
+    with track() as trace:
+        first = client(scripted.base_url).complete(HI)
+        client(scripted.base_url).complete(HI)
+    assert first.system_fingerprint == "fp_abc" and "2026-01" in first.model
+    versions = trace.versions()
+    assert versions["system_fingerprints"] == ["fp_abc", "fp_def"]
+    assert [m for m in versions["models"] if "2026" in m] == versions["models"] and len(versions["models"]) == 2

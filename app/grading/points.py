@@ -1,0 +1,96 @@
+"""What each criterion asks for, as points an answer can cover, built from what every rubric has.
+
+Any rubric has a description per criterion, usually level anchors, and often a reference answer. Those are the
+only sources of points, so a rubric written in another style is read the same way as a bank rubric:
+- the description, whole and split into its clauses;
+- the anchors of the upper levels (what a developed or excellent answer does);
+- the reference answer's sentences, each given to the criterion it serves best.
+Bank-only signals (cues) never decide a level; they only name concepts in the feedback.
+
+The rubric's own wording (names, descriptions, anchors, the question) is also the echo vocabulary: a sentence
+that only repeats it adds nothing of its own and earns no credit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.grading.rubric import GENERIC_LEVELS, GradingRubric, RubricCriterion
+from app.grading.text import segments
+from rag.lexical import tokenize
+
+_CLAUSE = re.compile(r";|,\s+(?=(?:and|or|but|then|so|with|while|plus)\b)|\.\s+|\n|:\s+|\s+\band\b\s+(?=[a-z]+s\b)")
+_LEAD = re.compile(r"^(does all of that|all of level \d|as level \d|everything in \d),?\s*(and|plus)?\s*", re.I)
+REF_FLOOR = 0.25  # a reference sentence this unlike every criterion serves none of them
+
+
+@dataclass(frozen=True)
+class Point:
+    text: str
+    source: str  # description | anchor | reference
+    ref_index: int = -1  # the reference sentence it came from, for leave-one-out
+
+
+@dataclass(frozen=True)
+class CriterionPoints:
+    criterion: RubricCriterion
+    points: list[Point]
+    vecs: np.ndarray  # (n_points, dim)
+    desc: np.ndarray  # the whole description (with the name), for evidence routing
+
+
+@dataclass(frozen=True)
+class RubricPoints:
+    rubric: GradingRubric
+    criteria: list[CriterionPoints]
+    reference: list[str]  # reference answer sentences
+    reference_vecs: np.ndarray
+    echo_terms: frozenset[str]  # content words of everything the candidate can see of the rubric
+    echo_vecs: np.ndarray  # names, descriptions and anchors, embedded
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of a description or anchor that name something to do (two content words or more)."""
+    text = _LEAD.sub("", text.strip())
+    parts = [p.strip(" .;:-()") for p in _CLAUSE.split(text)]
+    return [p for p in parts if len(tokenize(p)) >= 2]
+
+
+def _upper_anchors(c: RubricCriterion) -> list[str]:
+    generic = set(GENERIC_LEVELS.values())
+    return [c.levels[k] for k in (2, 3) if k in c.levels and c.levels[k] not in generic]
+
+
+def criterion_texts(c: RubricCriterion) -> list[Point]:
+    """Description and anchor points of one criterion (the reference's sentences are added per rubric)."""
+    pts = [Point(f"{c.name}. {c.description}" if c.name and c.name not in c.description else c.description,
+                 "description")]
+    pts += [Point(p, "description") for p in clauses(c.description) if p != c.description]
+    for anchor in _upper_anchors(c):
+        pts += [Point(p, "anchor") for p in clauses(anchor)]
+    seen: set[str] = set()
+    return [p for p in pts if not (p.text.lower() in seen or seen.add(p.text.lower()))]  # type: ignore[func-returns-value]
+
+
+def visible_text(rubric: GradingRubric) -> list[str]:
+    """All the rubric text a candidate can read on a scorecard, plus the question."""
+    out = [rubric.question]
+    for c in rubric.criteria:
+        out += [c.name, c.description, *c.levels.values(), *c.concepts]
+    return out
+
+
+def reference_sentences(rubric: GradingRubric) -> list[str]:
+    return [s.text for s in segments(rubric.reference_answer or "") if len(tokenize(s.text)) >= 3]
+
+
+def assign_reference(crit_vecs: list[np.ndarray], ref_vecs: np.ndarray) -> list[int]:
+    """The criterion each reference sentence serves best (-1 for none): max similarity to its points."""
+    if not len(ref_vecs) or not crit_vecs:
+        return [-1] * len(ref_vecs)
+    sims = np.stack([(ref_vecs @ v.T).max(axis=1) for v in crit_vecs], axis=1)  # (n_ref, n_crit)
+    best = sims.argmax(axis=1)
+    return [int(b) if sims[i, b] >= REF_FLOOR else -1 for i, b in enumerate(best)]

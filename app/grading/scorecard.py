@@ -1,0 +1,81 @@
+"""The one place a scorecard is assembled: abstention, score, band, summary, flags and fingerprint.
+
+Every grader (embedded, LLM judge, ensemble) and every re-grade (a dispute) hands per-criterion results to
+these functions, so the rules that turn levels into a score and a band, and the summary the candidate reads,
+are the same whichever grader produced the levels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from app.content import band_for, overall_score
+from app.grading.rubric import GradingRubric
+from app.grading.types import CriterionResult, Overall, Scorecard, Summary
+from app.grading.wording import advice
+
+MESSAGES = {
+    "empty": "There is no answer to grade yet. Write out how you would approach the question.",
+    "trivial": "That answer is too short to grade. Walk through your reasoning in a few sentences.",
+    "gibberish": "The answer doesn't read as text we can grade. Please answer in full sentences.",
+    "not_english": "Grading works on English answers only for now. Please answer in English.",
+    "restates_question": "The answer restates the question without answering it. Say what you would do and why.",
+}
+FLAG_TEXT = {
+    "instructions_ignored": "Instructions to the grader were ignored.",
+    "obfuscation_ignored": "Text hidden with look-alike or invisible characters was ignored.",
+    "encoded_ignored": "Encoded text was ignored.",
+    "foreign_ignored": "Sentences not in English were ignored.",
+    "rubric_echo_ignored": "Sentences that only repeat the rubric's wording earned nothing.",
+    "keywords_capped": "A list of keywords without reasoning earns at most level 1.",
+    "repetition_ignored": "Repeated sentences were counted once.",
+    "filler_ignored": "Generic filler sentences earned nothing.",
+    "truncated": "The answer was cut to its first 1000 words for grading.",
+}
+
+
+def flag_text(flags: list[str]) -> list[str]:
+    return [FLAG_TEXT.get(f, f) for f in flags]
+
+
+def abstained(reason: str, flags: list[str], fingerprint: Mapping[str, Any]) -> Scorecard:
+    """An abstention: a reason and a message for the candidate, never a silent zero."""
+    return Scorecard(abstained=True, reason=reason, message=MESSAGES.get(reason, reason), flags=flag_text(flags),
+                     grader=dict(fingerprint))
+
+
+def overall(rubric: GradingRubric, results: list[CriterionResult],
+            positions: Mapping[str, float] | None = None) -> Overall:
+    """Score and band from the levels; `positions` (0-3, fractional) refine the score within each level.
+
+    A position never moves a criterion out of its level's half-open interval [level - 0.5, level + 0.5), so the
+    score always agrees with the levels shown to within half a level per criterion.
+    """
+    levels: dict[str, float] = {}
+    for r in results:
+        p = positions.get(r.id) if positions else None
+        levels[r.id] = float(r.level) if p is None else min(max(p, r.level - 0.5), r.level + 0.49, 3.0)
+        levels[r.id] = max(levels[r.id], 0.0)
+    score = round(overall_score(levels, rubric.weights), 1)  # type: ignore[arg-type]
+    return Overall(score=score, band=band_for(score).value)
+
+
+def summary(rubric: GradingRubric, results: list[CriterionResult]) -> Summary:
+    """Strengths (level 2 and up) and the one improvement worth the most points, phrased as advice."""
+    strong = sorted((r for r in results if r.level >= 2), key=lambda r: (-r.level, -r.weight, r.id))
+    gap = max(results, key=lambda r: (r.weight * (3 - r.level), -results.index(r)))
+    crit = next(c for c in rubric.criteria if c.id == gap.id)
+    if gap.level >= 3:
+        tip = "Keep this standard: every criterion is at level 3."
+    else:
+        tip = f"{gap.name}: {crit.probe or advice(crit.levels[max(gap.level + 1, 2)])}"
+    return Summary(strengths=[f"{r.name} (level {r.level})" for r in strong[:3]], improvement=tip)
+
+
+def build(rubric: GradingRubric, results: list[CriterionResult], flags: list[str], fingerprint: Mapping[str, Any],
+          positions: Mapping[str, float] | None = None, **extra: Any) -> Scorecard:
+    """A graded scorecard. `flags` are codes (FLAG_TEXT) or already-readable sentences."""
+    return Scorecard(overall=overall(rubric, results, positions), criteria=results, flags=flag_text(flags),
+                     summary=summary(rubric, results),
+                     grader={**fingerprint, "rubric_hash": rubric.content_hash()}, **extra)

@@ -1,0 +1,40 @@
+"""Turning rubric text into feedback a candidate can act on.
+
+Level anchors describe what an answer at that level does ("Contrasts the fraud loss with ..."). Shown as a goal
+they should read as advice ("Contrast the fraud loss with ..."), so the third-person verb that opens an anchor is
+turned into the imperative.
+"""
+
+from __future__ import annotations
+
+import re
+
+_IRREGULAR = {"does": "do", "has": "have", "is": "be", "goes": "go", "says": "say"}
+_FIRST = re.compile(r"^(\s*)([A-Za-z]+)(.*)$", re.S)
+
+
+def imperative(verb: str) -> str | None:
+    """'Explains' -> 'Explain', 'Identifies' -> 'Identify'; None when the word is not a third-person verb."""
+    w = verb.lower()
+    if w in _IRREGULAR:
+        out = _IRREGULAR[w]
+    elif w.endswith("ies") and len(w) > 4:
+        out = w[:-3] + "y"
+    elif w.endswith(("sses", "shes", "ches", "xes", "zes")):
+        out = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 3:
+        out = w[:-1]
+    else:
+        return None
+    return out.capitalize() if verb[:1].isupper() else out
+
+
+def advice(anchor: str) -> str:
+    """A level anchor phrased as what to do."""
+    text = anchor.strip()
+    m = _FIRST.match(text)
+    if m:
+        verb = imperative(m.group(2))
+        if verb:
+            return f"{m.group(1)}{verb}{m.group(3)}"
+    return f"Aim for this: {text[:1].lower()}{text[1:]}" if text else text
