@@ -8,6 +8,7 @@ are what keep that cost small, and a queued job that never started is cancelled.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +32,9 @@ class GradingBudget:
 
     def run(self, fn: Callable[[], T], what: str = "grading") -> T:
         """fn() in a worker thread; its exceptions propagate, and BudgetExceeded is raised past the deadline."""
-        future = self._pool.submit(fn)
+        # The worker runs in a copy of the caller's context, so the caller's usage trace (a context variable)
+        # still records the LLM calls and fallbacks made inside it.
+        future = self._pool.submit(contextvars.copy_context().run, fn)
         try:
             return future.result(timeout=self.seconds)
         except FutureTimeout:

@@ -33,8 +33,10 @@ def rss_mb(pid: int) -> float:
 
 
 def start_server(data_dir: Path, port: int, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    # Rate limits off unless a benchmark sets them: all benchmark traffic comes from one loopback address.
     env = {**os.environ, "DATA_DIR": str(data_dir), "PORT": str(port), "LOG_LEVEL": "WARNING",
-           "LITELLM_LOCAL_MODEL_COST_MAP": "True", **(extra_env or {})}
+           "LITELLM_LOCAL_MODEL_COST_MAP": "True", "RATE_LIMIT_ADDRESS": "", "RATE_LIMIT_CANDIDATE": "",
+           "RATE_LIMIT_EXPENSIVE": "", **(extra_env or {})}
     return subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

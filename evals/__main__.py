@@ -61,6 +61,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from evals.runner import make_grader, run
 
     settings = get_settings()
+    if args.inline and args.dataset != "gold":
+        raise SystemExit("error: --inline compares bank rubrics with their inline form; use it with --dataset gold")
     name, items = load_dataset(args.dataset, args.split)
     grader = make_grader(args.grader, settings)
     opts = {"quiet": args.quiet, "resamples": args.resamples, "concurrency": args.concurrency,

@@ -25,7 +25,7 @@ def record(db: Path, rec: RunRecord, path: Path) -> None:
     with _connect(db) as conn:
         conn.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (rec.run_id, rec.created_at, rec.dataset["name"], rec.grader.get("kind"),
-                      rec.grader.get("model"), str(path), json.dumps(rec.metrics)))
+                      rec.grader.get("model"), str(path), json.dumps({**rec.metrics, "valid": rec.valid})))
 
 
 def runs(db: Path, dataset: str | None = None) -> list[dict[str, Any]]:

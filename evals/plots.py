@@ -95,7 +95,9 @@ def kappa_bars(rec: RunRecord) -> bytes | None:
 
 
 def history_plots(hist: list[dict[str, Any]]) -> list[tuple[str, bytes]]:
-    """One small plot per headline metric across the run history (runs of the same dataset, oldest first)."""
+    """One small plot per headline metric across the run history (runs of the same dataset, oldest first).
+    Invalid runs (too many judge fallbacks) are left out: their figures are the fallback's."""
+    hist = [h for h in hist if h["metrics"].get("valid", True)]
     if len(hist) < 2:
         return []
     out = []

@@ -52,7 +52,7 @@ def metrics_table(rec: RunRecord) -> Table:
 
     def add(label: str, block: str, key: str) -> None:
         b = m.get(block) or {}
-        if key not in b:
+        if b.get(key) is None:  # not defined for this dataset (e.g. criterion metrics without criterion labels)
             return
         row = [label, fmt(b[key]), fmt_ci((b.get("ci") or {}).get(key))]
         if j:

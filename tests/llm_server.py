@@ -96,6 +96,7 @@ class ScriptedLLM:
     def __init__(self) -> None:
         self.queue: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
+        self.request_times: list[float] = []  # time.monotonic() when each request arrived, in order
         self.responder: Callable[[dict[str, Any]], Reply] | None = None
         self.in_flight = 0  # requests being answered right now, and the most there ever were at once
         self.max_in_flight = 0
@@ -136,6 +137,7 @@ class ScriptedLLM:
     def _next(self, body: dict[str, Any]) -> Reply:
         with self._lock:
             self.requests.append(body)
+            self.request_times.append(time.monotonic())
             if self.queue:
                 return self.queue.popleft()
         if self.responder is not None:

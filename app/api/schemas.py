@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -17,7 +18,15 @@ MAX_LEVELS = 6
 MAX_ANSWER_CHARS = 20_000
 # Documented in the OpenAPI schema (so generated clients and schemathesis know what is valid), while the friendly
 # messages come from the validators below: some non-blank character, and no NUL anywhere.
-NONBLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# One definition of "blank" for the schema and the validators alike: JSON Schema's \s (ECMA) and Python's
+# str.isspace() disagree on a few characters, so the whitespace set is spelled out.
+VISIBLE = r"[^\x00\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+NONBLANK = rf"^[^\x00]*{VISIBLE}[^\x00]*$"
+_VISIBLE = re.compile(VISIBLE)
+
+
+def blank(v: str) -> bool:
+    return _VISIBLE.search(v) is None
 NO_NUL = r"^[^\x00]*$"
 
 
@@ -64,9 +73,9 @@ class AskRequest(Incoming):
     @field_validator("question")
     @classmethod
     def _sane(cls, v: str) -> str:
-        v = v.strip()
-        if not v:
+        if blank(v):
             raise ValueError("question must not be empty")
+        v = v.strip()
         if len(v) > MAX_QUESTION_CHARS:
             raise ValueError(f"question is {len(v)} characters; the limit is {MAX_QUESTION_CHARS}")
         return v
@@ -143,7 +152,7 @@ class QuestionSummary(BaseModel):
 
 
 def _text(v: str, what: str) -> str:
-    if not v.strip():
+    if blank(v):
         raise ValueError(f"{what} must not be empty")
     if len(v) > MAX_ANSWER_CHARS:
         raise ValueError(f"{what} is {len(v)} characters; the limit is {MAX_ANSWER_CHARS}")
@@ -225,7 +234,7 @@ class GradeIn(Incoming):
     @classmethod
     def _sized(cls, v: str, info: ValidationInfo) -> str:
         limit = MAX_QUESTION_CHARS if info.field_name == "question" else MAX_REFERENCE_CHARS
-        if not v.strip():
+        if blank(v):
             raise ValueError(f"{info.field_name} must not be empty")
         if len(v) > limit:
             raise ValueError(f"{info.field_name} is {len(v)} characters; the limit is {limit}")
@@ -246,6 +255,8 @@ class GradeIn(Incoming):
                 if isinstance(value, (dict, list)) and len(texts) > MAX_LEVELS:
                     raise ValueError(f"[{i}].{key} has {len(texts)} entries; the limit is {MAX_LEVELS}")
                 for text in texts:
+                    if key in ("id", "description", "levels") and isinstance(text, str) and blank(text):
+                        raise ValueError(f"[{i}].{key} must not be empty")
                     if isinstance(text, str) and len(text) > MAX_ANCHOR_CHARS:
                         raise ValueError(f"[{i}].{key} has a text of {len(text)} characters; "
                                          f"the limit is {MAX_ANCHOR_CHARS}")

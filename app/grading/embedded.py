@@ -193,7 +193,7 @@ class EmbeddedGrader:
         criteria = []
         for ci, (c, pts, cv) in enumerate(zip(rubric.criteria, own, crit_vecs)):
             mine = [j for j, o in enumerate(owner) if o == ci]
-            if _reference_only(c):  # a generated criterion: the reference's sentences are its only points
+            if _reference_only(c) and mine:  # a generated criterion: the reference's sentences are its points
                 pts, cv = [], cv[:0]
             points = [*pts, *(Point(ref[j], "reference", j) for j in mine)]
             allv = np.vstack([cv, ref_vecs[mine]]) if mine else cv
@@ -268,6 +268,8 @@ class EmbeddedGrader:
                       "x_top": Scale.place(t, scale.top_floor, scale.top_top),
                       "dev": min(len(developed), 3) / 3,
                       "spec": max((specificity(sc.norm[i]) for i in mine), default=0.0), "breadth": 0.0}
+            if _reference_only(cp.criterion):
+                values["reference_only"] = 1.0
             feats.append(CriterionFeatures(values, cover, rel[ci] if rel.size else np.zeros(0)))
         breadth = float(np.mean([np.clip(f.values["x_desc"], 0, 1.5) for f in feats])) if feats else 0.0
         for f in feats:
@@ -309,6 +311,11 @@ class EmbeddedGrader:
     # -- results ---------------------------------------------------------------------------------------------
     def level_for(self, f: CriterionFeatures, sc: Screened, capped: bool) -> tuple[int, float]:
         """The level after caps, and the fractional position within it."""
+        if f.values.get("reference_only"):
+            # Only a reference answer: the grade is how far the answer gets from the question towards it.
+            pos = 3.0 * float(np.clip(f.values["x_ref"], 0.0, 1.0))
+            level = min(int(pos + 0.5), 3)
+            return (level, pos) if any(r >= RELEVANT for r in f.span_relevance) else (0, 0.0)
         z = self.params.z(f)
         level = self.params.level(z)
         relevant = [s for s, r in zip(sc.spans, f.span_relevance) if r >= RELEVANT]

@@ -21,6 +21,7 @@ from app.grading.points import CriterionPoints
 FEATURES = ("x_desc", "x_ref", "x_top", "dev", "spec", "breadth")
 MIN_SPAN = 0.10  # the smallest reference-to-floor distance used to normalise (degenerate rubrics)
 CLIP = (-1.0, 2.0)  # a placed value outside this range says nothing more
+SOLE_TOP = 0.75  # a one-sentence reference cannot be matched without itself: a close paraphrase reaches about this
 DESC_TOP = 0.55  # a typical reference answer's coverage of description points, used when there is no reference
 
 
@@ -48,13 +49,13 @@ def point_cover(win: np.ndarray, points: np.ndarray) -> np.ndarray:
 def cover_leave_one_out(vecs: np.ndarray, ref_idx: list[int], points: np.ndarray) -> np.ndarray:
     """The reference answer's coverage of its own sentences, each matched without the windows that contain it."""
     win, ranges = windows(vecs)
-    out = np.zeros(len(points))
+    out = np.full(len(points), SOLE_TOP)
     if not len(win):
         return out
     sims = win @ points.T
     for j, r in enumerate(ref_idx):
         mask = np.array([not (a <= r < b) for a, b in ranges])
-        out[j] = sims[mask, j].max() if mask.any() else 0.0
+        out[j] = sims[mask, j].max() if mask.any() else SOLE_TOP
     return out
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.grading.rubric import GENERIC_LEVELS, GradingRubric, RubricCriterion
+from app.grading.rubric import GENERIC_LEVELS, REFERENCE_CRITERION, GradingRubric, RubricCriterion
 from app.grading.text import segments
 from rag.lexical import tokenize
 
@@ -77,14 +77,22 @@ def criterion_texts(c: RubricCriterion) -> list[Point]:
 
 def visible_text(rubric: GradingRubric) -> list[str]:
     """All the rubric text a candidate can read on a scorecard, plus the question."""
-    out = [rubric.question]
+    # With only a reference answer (a short-answer question), restating the question is screened separately and
+    # its words are the answer's own vocabulary, not an echo.
+    only_reference = [c.id for c in rubric.criteria] == [REFERENCE_CRITERION]
+    out = [] if only_reference else [rubric.question]
     for c in rubric.criteria:
-        out += [c.name, c.description, *c.levels.values(), *c.concepts]
+        out += [c.name, c.description, *c.levels.values()]
+        if c.id != REFERENCE_CRITERION:  # a generated criterion's "concepts" are the reference's own sentences
+            out += c.concepts
     return out
 
 
 def reference_sentences(rubric: GradingRubric) -> list[str]:
-    return [s.text for s in segments(rubric.reference_answer or "") if len(tokenize(s.text)) >= 3]
+    """The reference answer's sentences with some content; a short reference is one point as a whole."""
+    ref = (rubric.reference_answer or "").strip()
+    sents = [s.text for s in segments(ref) if len(tokenize(s.text)) >= 3]
+    return sents or ([ref] if ref else [])
 
 
 def assign_reference(crit_vecs: list[np.ndarray], ref_vecs: np.ndarray) -> list[int]:

@@ -199,6 +199,9 @@ class LLMClient:
         self.config = config
         _litellm()  # import now (seconds), not inside the first call's deadline
         self.totals = telemetry.Trace()  # every call this client made, for reports (the eval runner reads it)
+        # After a 429 every call of this client holds off until this monotonic time, not only the call that got
+        # it: concurrent callers (the eval runner's --concurrency) back off together instead of piling on.
+        self._not_before = 0.0
 
     @property
     def model(self) -> str:
@@ -240,6 +243,11 @@ class LLMClient:
         params = self.params(temperature=temperature, seed=seed, max_tokens=max_tokens)
         attempt = 0
         while True:
+            pause = self._not_before - time.monotonic()
+            if pause > 0:
+                if time.monotonic() + pause >= deadline - 0.05:
+                    raise LLMRateLimited(f"the provider asked to slow down for {pause:.1f}s, past the deadline")
+                await asyncio.sleep(pause)
             remaining = deadline - time.monotonic()
             if remaining <= 0.01:
                 raise LLMTimeout(f"no time left of the {self.config.timeout:g}s budget")
@@ -255,6 +263,8 @@ class LLMClient:
                 err = exc
             telemetry.record_error(self.config.role, err.reason)
             wait = backoff_wait(self.config.backoff, attempt, err)
+            if isinstance(err, LLMRateLimited):
+                self._not_before = max(self._not_before, time.monotonic() + wait)
             if (isinstance(err, RETRYABLE) and attempt < self.config.retries
                     and time.monotonic() + wait < deadline - 0.05):
                 log.info("LLM %s attempt %d failed (%s); retrying in %.2fs", self.config.role, attempt + 1,

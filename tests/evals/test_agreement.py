@@ -35,6 +35,6 @@ def test_embedded_grader_is_exactly_reproducible_over_repeats(real_embedder) -> 
     from evals.runner import run
 
     grader = EmbeddedGrader(real_embedder, cache_size=0)  # no cache: every repeat embeds afresh
-    items = [i for i in load_gold(ROOT / "content" / "questions") if i.split == "test"][:40]
-    rec = run(grader, items, "gold-test", repeats=3, quiet=True, resamples=20)
+    items = [i for i in load_gold(ROOT / "content" / "questions") if i.split == "test"][:20]
+    rec = run(grader, items, "gold-test", repeats=2, quiet=True, resamples=20)
     assert rec.metrics["consistency"]["max_spread"] == 0.0

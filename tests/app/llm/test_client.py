@@ -243,3 +243,21 @@ def test_the_provider_model_version_and_fingerprint_are_recorded(scripted: Scrip
     versions = trace.versions()
     assert versions["system_fingerprints"] == ["fp_abc", "fp_def"]
     assert [m for m in versions["models"] if "2026" in m] == versions["models"] and len(versions["models"]) == 2
+
+
+def test_after_a_429_every_concurrent_call_of_the_client_holds_off(scripted: ScriptedLLM) -> None:
+    import asyncio
+
+    scripted.enqueue(Reply.rate_limited(retry_after=0.5), Reply.text("a"), Reply.text("b"))
+    c = client(scripted.base_url, retries=2, timeout=3.0)
+
+    async def both() -> list[str]:
+        first = asyncio.create_task(c.acomplete(HI))
+        await asyncio.sleep(0.2)  # the 429 has arrived by now; the second call starts inside the pause
+        second = asyncio.create_task(c.acomplete(HI))
+        return [d.text for d in await asyncio.gather(first, second)]
+
+    t0 = time.monotonic()
+    assert sorted(c.run(both())) == ["a", "b"]
+    later = [t - t0 for t in scripted.request_times[1:]]
+    assert len(later) == 2 and min(later) >= 0.45  # neither call went out before the provider's Retry-After
