@@ -30,6 +30,7 @@ RERANK_FEATURES = ("sentence_dense", "chunk_dense", "lexical", "heading", "rank"
 _PRIOR = (1.0, 0.0, 0.45, 0.1, 0.04, 0.0, 0.0, 0.0, 0.0, 0.0)
 REDUNDANCY = 0.7  # sentences this similar to one already chosen add nothing
 KEEP_RATIO, KEEP_FLOOR = 0.3, 0.03  # later sentences must be this likely, relative to the best and absolutely
+HOWTO_SENTENCES = 4  # a "how do I" answer without a list continues the best passage to this length
 GAIN, PENALTY = 1.0, 0.3  # bonus for covering new question words, penalty for overlap with chosen sentences
 MIN_SENTENCES, MAX_SENTENCES = 2, 5
 _HOWTO = re.compile(r"^\s*(?:how\s+(?:do|should|can|would|could|might)\s+(?:i|we|you|a\s+pm|teams?)\b|how\s+to\b|"
@@ -130,7 +131,11 @@ class SentenceRanker:
 
 
 def _guide_order(chosen: list[Candidate]) -> list[Candidate]:
-    return sorted(chosen, key=lambda c: (c.order, c.sentence.pos))
+    """Sections by their best chosen sentence (the most relevant section leads), the guide's order within each."""
+    best: dict[str, float] = {}
+    for c in chosen:
+        best[c.chunk.section_id] = max(best.get(c.chunk.section_id, c.score), c.score)
+    return sorted(chosen, key=lambda c: (-best[c.chunk.section_id], c.order, c.sentence.pos))
 
 
 def _following(anchor: Candidate, pool: list[Candidate], n: int) -> list[Candidate]:
@@ -209,9 +214,14 @@ def compose_general(question: str, pool: list[Candidate], ranker: SentenceRanker
         covered |= best[1].terms & qterms
     if len(chosen) < MIN_SENTENCES:
         chosen += _following(anchor, pool, 2)[1:] or ranked[1:2]
-    # A list item without its lead-in reads as a fragment; bring the lead-in when it is in the pool.
+    if is_howto(question) and len(chosen) < HOWTO_SENTENCES:
+        # A procedure written as prose: continue from the best sentence in the guide's own order.
+        later = sorted((c for c in pool if c.chunk.id == anchor.chunk.id and c.sentence.pos > anchor.sentence.pos
+                        and c not in chosen), key=lambda c: c.sentence.pos)
+        chosen += later[:HOWTO_SENTENCES - len(chosen)]
+    # A list item without its lead-in reads as a fragment; bring the lead-in of the best sentence's list.
     for c in list(chosen):
-        if c.sentence.list_item and len(chosen) < MAX_SENTENCES:
+        if c.sentence.list_item and c.chunk.id == anchor.chunk.id and len(chosen) < MAX_SENTENCES:
             lead = [d for d in pool if d.chunk.id == c.chunk.id and d.sentence.lead_in
                     and d.sentence.heading == c.sentence.heading and d.sentence.pos < c.sentence.pos]
             if lead and lead[-1] not in chosen:

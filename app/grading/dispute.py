@@ -20,16 +20,17 @@ from app.grading.features import point_cover, windows
 from app.grading.points import clauses
 from app.grading.rubric import GradingRubric
 from app.grading.screen import normalise, screen
-from app.grading.text import is_fragment, is_keyword_list, segments
+from app.grading.text import ENGLISH_FUNCTION, Span, is_fragment, is_keyword_list, segments, words
 from rag.lexical import tokenize
 
-_QUOTE = re.compile(r"[\"\u201c\u201d\u2018\u2019']([^\"\u201c\u201d]{12,}?)[\"\u201c\u201d\u2019']")
+_QUOTE = re.compile(r"[\"\u201c]([^\"\u201c\u201d]{8,})[\"\u201d]"  # "double" or curly quotes
+                    r"|(?<!\w)[\'\u2018]([^\u2018\u2019]{8,}?)[\'\u2019](?!\w)")  # 'single', not an apostrophe
 _ORDINAL = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4,
             "5th": 4, "last": -1, "final": -1, "opening": 0}
 _POINTER = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|final|opening)\s+"
                       r"(paragraph|sentence|point|bullet|line|section)\b", re.I)
-QUOTE_MATCH = 0.8  # share of a quote's content words a sentence must contain to be the sentence quoted
 REASON_SIM = 0.55  # with no quote or pointer, sentences this close to the reason are the ones meant
+PROSE = 0.3  # share of function words below which a "sentence" is a list of names, not an explanation
 ANCHOR_MATCH = 0.5  # the checked sentences state the next level's anchor when a window is this close to a clause
 
 
@@ -52,17 +53,35 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def _flat(text: str) -> str:
+    """Lower case, one kind of quote mark, single spaces, no trailing ellipsis: how quotes are compared."""
+    t = normalise(text).lower().replace("\u2019", "'").replace("\u2018", "'")
+    return " ".join(t.split()).strip(" .\u2026")
+
+
+def _quoted_sentences(quote: str, sents: list[Span]) -> list[Span] | None:
+    """The sentences a quote is taken from, or None when the quote is not in the answer.
+
+    A quote may span sentences or cut one short, so a sentence belongs to it when either contains the other, or
+    when they overlap by a run of at least 30 characters.
+    """
+    q = _flat(quote)
+    flats = [_flat(s.text) for s in sents]
+    if not q or q not in _flat(" ".join(s.text for s in sents)):
+        return None
+    return [s for s, f in zip(sents, flats) if f and (f in q or q in f or f[:30] in q or q[:30] in f)]
+
+
 def referenced(answer: str, reason: str) -> tuple[list[tuple[int, int]], list[str]]:
     """Character ranges of the answer the reason quotes or points to, and quotes not found in the answer."""
     ranges: list[tuple[int, int]] = []
     absent: list[str] = []
     sents = segments(answer)
-    for quote in _QUOTE.findall(reason):
-        words = set(tokenize(quote))
-        hits = [s for s in sents if words and len(words & set(tokenize(normalise(s.text)))) >= QUOTE_MATCH * len(words)]
+    for quote in (a or b for a, b in _QUOTE.findall(reason)):
+        hits = _quoted_sentences(quote, sents)
         if hits:
             ranges += [(s.start, s.end) for s in hits]
-        elif len(words) >= 2:
+        elif len(tokenize(quote)) >= 2:
             absent.append(quote.strip())
     for m in _POINTER.finditer(reason):
         k = _ORDINAL[m.group(1).lower()]
@@ -95,7 +114,7 @@ def recheck(grader: EmbeddedGrader, rubric: GradingRubric, answer: str, criterio
         sims = base.vecs @ grader.embed_spans([normalise(reason)])[0] if len(kept) else np.zeros(0)
         idx = [i for i in np.argsort(-sims)[:3] if sims[i] >= REASON_SIM]
     checked = [kept[i].text for i in idx]
-    if absent and not idx:
+    if absent:  # a misquote is never evidence, whatever else the reason points to
         return DisputeDecision("rejected", old_level, old_level,
                                f"The quoted text ({_q(absent[0])}) is not in your answer, so it cannot count.", [],
                                [])
@@ -104,7 +123,7 @@ def recheck(grader: EmbeddedGrader, rubric: GradingRubric, answer: str, criterio
                                f"The reason does not quote or point to a sentence of the answer that speaks to "
                                f"{crit.name}. Quote the sentences you mean. Level {nxt} needs: "
                                f"{crit.levels[nxt]}", [], [])
-    substantive = [i for i in idx if not is_fragment(kept[i]) and not is_keyword_list(kept[i]) and kept[i].words >= 6]
+    substantive = [i for i in idx if _developed(kept[i])]
     again = grader.analyse(rubric, sc, vecs, boost={ci: substantive})
     new_level, _ = grader.level_for(again.features[ci], again.screened, again.capped)
     rel = again.features[ci].span_relevance
@@ -128,6 +147,13 @@ def recheck(grader: EmbeddedGrader, rubric: GradingRubric, answer: str, criterio
         why = f"with it, {crit.name} still reads at level {new_level}"
     return DisputeDecision("rejected", old_level, old_level,
                            f"Re-read {shown}: {why}. Level {nxt} needs: {crit.levels[nxt]}", [], checked)
+
+
+def _developed(span: Span) -> bool:
+    """A sentence that explains something: long enough, not a list of terms, with the function words of prose."""
+    ws = words(span.text)
+    prose = sum(w in ENGLISH_FUNCTION for w in ws) / max(len(ws), 1)
+    return span.words >= 6 and not is_fragment(span) and not is_keyword_list(span) and prose >= PROSE
 
 
 def _meets_anchor(grader: EmbeddedGrader, anchor: str, vecs: np.ndarray) -> float:

@@ -252,7 +252,7 @@ class EmbeddedGrader:
         prep = self.prepare(rubric)
         sc, vecs = self._filter(prep.points, sc, vecs)
         rel = np.stack([(vecs @ cp.vecs.T).max(axis=1) if len(vecs) else np.zeros(0) for cp in prep.points.criteria])
-        owner = rel.argmax(axis=0) if rel.size else np.zeros(0, dtype=int)
+        owner = self._route(prep.points, vecs, rel)
         if boost:
             for ci, idx in boost.items():
                 owner[idx] = ci
@@ -276,6 +276,21 @@ class EmbeddedGrader:
             f.values["breadth"] = breadth
         capped = _keyword_dominant(sc, rel)
         return Analysis(sc, vecs, feats, owner, capped, prep)
+
+    @staticmethod
+    def _route(rp: RubricPoints, vecs: np.ndarray, rel: np.ndarray) -> np.ndarray:
+        """The criterion each sentence serves best, judged on what the rubric says each criterion is about.
+
+        Routing reads the description and anchor points only: reference sentences are assigned to criteria by
+        similarity, so routing through them would compound that guess.
+        """
+        if not rel.size:
+            return np.zeros(0, dtype=int)
+        own = []
+        for ci, cp in enumerate(rp.criteria):
+            ix = [i for i, p in enumerate(cp.points) if p.source != "reference"]
+            own.append((vecs @ cp.vecs[ix].T).max(axis=1) if ix else rel[ci])
+        return np.stack(own).argmax(axis=0)
 
     def _filter(self, rp: RubricPoints, sc: Screened, vecs: np.ndarray) -> tuple[Screened, np.ndarray]:
         """Drop instructions to the grader (by meaning), rubric echoes, and sentences off the rubric."""

@@ -3,6 +3,7 @@ comparison, history plots, and untrusted text escaped. The browser test opens it
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -74,9 +75,30 @@ def test_the_report_renders_in_a_browser(report: Path, request: pytest.FixtureRe
     if not CHROMIUM.exists():
         skip_or_fail(request, f"{CHROMIUM} is missing")
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         skip_or_fail(request, "the playwright package is not installed")
+    # Playwright's sync API refuses a thread with a running event loop (the e2e session's browser leaves one in
+    # the main thread), so the page is driven from a thread of its own.
+    failures: list[BaseException] = []
+
+    def drive() -> None:
+        try:
+            _check_page(report)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread below
+            failures.append(exc)
+
+    worker = threading.Thread(target=drive, name="report-browser")
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "the browser check did not finish in 120 s"
+    if failures:
+        raise failures[0]
+
+
+def _check_page(report: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                      args=["--no-sandbox", "--disable-gpu"])
