@@ -38,6 +38,7 @@ from app.grading.features import (
     split_cover,
     windows,
 )
+from app.grading.pair import load_pair_scorer, pair_features
 from app.grading.points import (
     CriterionPoints,
     Point,
@@ -250,6 +251,7 @@ class EmbeddedGrader:
         `boost` (criterion index -> kept-sentence indices) lets a dispute route sentences to a criterion.
         """
         prep = self.prepare(rubric)
+        pair = self._pair(rubric, prep, sc, vecs)
         sc, vecs = self._filter(prep.points, sc, vecs)
         rel = np.stack([(vecs @ cp.vecs.T).max(axis=1) if len(vecs) else np.zeros(0) for cp in prep.points.criteria])
         owner = self._route(prep.points, vecs, rel)
@@ -268,8 +270,8 @@ class EmbeddedGrader:
                       "x_top": Scale.place(t, scale.top_floor, scale.top_top),
                       "dev": min(len(developed), 3) / 3,
                       "spec": max((specificity(sc.norm[i]) for i in mine), default=0.0), "breadth": 0.0}
-            if _reference_only(cp.criterion):
-                values["reference_only"] = 1.0
+            if pair is not None and _reference_only(cp.criterion):
+                values["pair"] = pair
             feats.append(CriterionFeatures(values, cover, rel[ci] if rel.size else np.zeros(0)))
         breadth = float(np.mean([np.clip(f.values["x_desc"], 0, 1.5) for f in feats])) if feats else 0.0
         for f in feats:
@@ -291,6 +293,15 @@ class EmbeddedGrader:
             ix = [i for i, p in enumerate(cp.points) if p.source != "reference"]
             own.append((vecs @ cp.vecs[ix].T).max(axis=1) if ix else rel[ci])
         return np.stack(own).argmax(axis=0)
+
+    @staticmethod
+    def _pair(rubric: GradingRubric, prep: Prepared, sc: Screened, vecs: np.ndarray) -> float | None:
+        """The short-answer pair scorer's probability, for a rubric made of its reference answer alone."""
+        scorer = load_pair_scorer()
+        if scorer is None or not _reference_only(rubric.criteria[0]) or len(rubric.criteria) != 1:
+            return None
+        return scorer.probability(pair_features(" ".join(sc.norm), vecs, rubric.reference_answer or "",
+                                                prep.points.reference_vecs, rubric.question))
 
     def _filter(self, rp: RubricPoints, sc: Screened, vecs: np.ndarray) -> tuple[Screened, np.ndarray]:
         """Drop instructions to the grader (by meaning), rubric echoes, and sentences off the rubric."""
@@ -326,9 +337,9 @@ class EmbeddedGrader:
     # -- results ---------------------------------------------------------------------------------------------
     def level_for(self, f: CriterionFeatures, sc: Screened, capped: bool) -> tuple[int, float]:
         """The level after caps, and the fractional position within it."""
-        if f.values.get("reference_only"):
-            # Only a reference answer: the grade is how far the answer gets from the question towards it.
-            pos = 3.0 * float(np.clip(f.values["x_ref"], 0.0, 1.0))
+        if "pair" in f.values:
+            # Only a reference answer: the grade is the pair scorer's probability that the answer conveys it.
+            pos = 3.0 * f.values["pair"]
             level = min(int(pos + 0.5), 3)
             return (level, pos) if any(r >= RELEVANT for r in f.span_relevance) else (0, 0.0)
         z = self.params.z(f)

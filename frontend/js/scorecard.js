@@ -145,7 +145,7 @@ function strongAnswer(ctx, card) {
 
 function fillStrongAnswer(panel, ctx, card) {
   const next = (card.criteria || []).map((c) => {
-    const goal = (c.missing || []).find((m) => /^For level \d:/.test(m));
+    const goal = (c.missing || []).find((m) => /^To reach level \d:/.test(m));
     return goal ? el("li", {}, el("strong", {}, `${c.name}. `), goal) : el("li", {}, el("strong", {}, `${c.name}. `),
       "You reached the top level here.");
   });

@@ -49,7 +49,7 @@ def test_valid_reply_becomes_a_scorecard(scripted: ScriptedLLM, rubric: GradingR
     assert card.overall is not None and card.overall.score == pytest.approx(66.7)
     for c in card.criteria:
         assert c.evidence and all(e in ANSWER for e in c.evidence)
-        assert any(m.startswith("For level 3") for m in c.missing)
+        assert any(m.startswith("To reach level 3") for m in c.missing)
     g = card.grader
     assert g["kind"] == "llm" and g["model"] == MODEL and g["temperature"] == 0 and g["seed"] == 7
     assert g["prompt_hash"] and g["rubric_hash"] == rubric.content_hash()
