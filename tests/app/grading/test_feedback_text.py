@@ -1,0 +1,35 @@
+"""How disputes find the sentences they mean, and how anchors become advice (no model needed)."""
+
+from __future__ import annotations
+
+from app.grading.dispute import referenced
+from app.grading.wording import advice, imperative
+
+ANSWER = ("Who it is for: support agents. It's staff photos plus one public dataset, while our growth is in Nigeria. "
+          "So 94% likely overstates quality.\n\nThe bot never approves a merge; a human does.")
+
+
+def test_a_quote_spanning_two_sentences_finds_both() -> None:
+    ranges, absent = referenced(ANSWER, 'I wrote: "It\'s staff photos plus one public dataset, while our growth is in '
+                                        'Nigeria. So 94% likely overstates quality."')
+    quoted = [ANSWER[a:b] for a, b in ranges]
+    assert not absent and any(q.startswith("It's staff photos") for q in quoted)
+    assert any(q.startswith("So 94%") for q in quoted)
+
+
+def test_a_misquote_is_reported_as_absent() -> None:
+    ranges, absent = referenced(ANSWER, 'I said "merchandisers lose the ability to see rankings"')
+    assert not ranges and absent == ["merchandisers lose the ability to see rankings"]
+
+
+def test_a_pointer_to_a_paragraph_finds_it() -> None:
+    ranges, absent = referenced(ANSWER, "My second paragraph says a human approves.")
+    assert [ANSWER[a:b].strip() for a, b in ranges] == ["The bot never approves a merge; a human does."]
+    assert not absent
+
+
+def test_anchors_read_as_advice() -> None:
+    assert imperative("Identifies") == "Identify" and imperative("Matches") == "Match"
+    assert imperative("Does") == "Do" and imperative("focus") is None
+    assert advice("Contrasts the $210 fraud loss with a false block.") == "Contrast the $210 fraud loss with a false block."
+    assert advice("A clear owner for each risk.").startswith("Aim for this: a clear owner")
