@@ -2,9 +2,11 @@
 
 from typing import Any, Protocol
 
-from app.grading.embedded import GRADER_VERSION, EmbeddedGrader, Params, screen
+from app.grading import scorecard
+from app.grading.embedded import GRADER_VERSION, EmbeddedGrader, Params
 from app.grading.errors import GradingError, InvalidRubric
 from app.grading.rubric import GradingRubric, RubricCriterion, from_inline, from_question
+from app.grading.screen import screen
 from app.grading.study import StudyFinder
 from app.grading.types import CriterionResult, Overall, Scorecard, StudyLink, Summary
 
@@ -21,5 +23,5 @@ class Grader(Protocol):
 __all__ = [
     "GRADER_VERSION", "CriterionResult", "EmbeddedGrader", "Grader", "GradingError", "GradingRubric",
     "InvalidRubric", "Overall", "Params", "RubricCriterion", "Scorecard", "StudyFinder", "StudyLink", "Summary",
-    "from_inline", "from_question", "screen",
+    "from_inline", "from_question", "scorecard", "screen",
 ]

@@ -198,7 +198,7 @@ class EmbeddedGrader:
                 pts, cv = [], cv[:0]
             points = [*pts, *(Point(ref[j], "reference", j) for j in mine)]
             allv = np.vstack([cv, ref_vecs[mine]]) if mine else cv
-            criteria.append(CriterionPoints(c, points, allv.astype(np.float32), cv[0] if len(cv) else allv[0]))
+            criteria.append(CriterionPoints(c, points, allv.astype(np.float32)))
         echo_terms = frozenset(w for t in visible for w in tokenize(t))
         rp = RubricPoints(rubric, criteria, ref, ref_vecs, echo_terms, echo_vecs)
         prepared = Prepared(rp, self._scales(rp))

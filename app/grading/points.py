@@ -39,7 +39,6 @@ class CriterionPoints:
     criterion: RubricCriterion
     points: list[Point]
     vecs: np.ndarray  # (n_points, dim)
-    desc: np.ndarray  # the whole description (with the name), for evidence routing
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,9 @@ import time
 
 import pytest
 
-from app.content import Question, QuestionBank, load_bank
+from app.content import Question, QuestionBank
 from app.grading import EmbeddedGrader, GradingRubric, from_inline, from_question
 from app.grading.screen import MAX_ANSWER_WORDS
-from app.settings import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -23,16 +22,6 @@ MANIPULATIONS = {
     "padding2": "\nGenerally speaking, there is a lot to unpack in a question like this one. I think it is fair to "
                 "say that different people will see it differently, and that is perfectly fine.",
 }
-
-
-@pytest.fixture(scope="module")
-def bank() -> QuestionBank:
-    return load_bank([ROOT / "content" / "questions"])
-
-
-@pytest.fixture(scope="module")
-def grader(real_embedder) -> EmbeddedGrader:  # type: ignore[no-untyped-def]
-    return EmbeddedGrader(real_embedder)
 
 
 @pytest.fixture(scope="module")

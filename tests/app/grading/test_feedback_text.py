@@ -31,5 +31,6 @@ def test_a_pointer_to_a_paragraph_finds_it() -> None:
 def test_anchors_read_as_advice() -> None:
     assert imperative("Identifies") == "Identify" and imperative("Matches") == "Match"
     assert imperative("Does") == "Do" and imperative("focus") is None
-    assert advice("Contrasts the $210 fraud loss with a false block.") == "Contrast the $210 fraud loss with a false block."
+    anchor = "Contrasts the $210 fraud loss with a false block."
+    assert advice(anchor) == "Contrast the $210 fraud loss with a false block."
     assert advice("A clear owner for each risk.").startswith("Aim for this: a clear owner")
