@@ -94,7 +94,8 @@ def load_guide_index(rt: Runtime, embedder: Embedder | None = None, store: Vecto
         rt.ready_after = time.perf_counter() - rt.started
         log.info("guide index ready: %d sections, %d chunks, %.2fs after start",
                  len(index.sections), len(index.chunks), rt.ready_after)
-        index.retriever.sentences.warm()  # embed the guide's sentences for answers now, not on the first question
+        # Embed the guide's sentences for answers now, not on the first question; restarts read them from disk.
+        index.retriever.sentences.warm(rt.settings.data_dir / "sentence_vectors.npz")
     except Exception as exc:  # surfaced through /readyz; the process stays up to report it
         rt.error = f"{exc.__class__.__name__}: {exc}"
         log.exception("guide index failed to load")

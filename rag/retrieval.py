@@ -10,9 +10,12 @@ low; its own sentence still matches closely. On the calibration set this lifted 
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 
 import numpy as np
 
@@ -21,6 +24,8 @@ from rag.embedder import Embedder
 from rag.lexical import BM25Index
 from rag.store import VectorStore
 from rag.text import Sentence, split
+
+log = logging.getLogger(__name__)
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks so neither list dominates
 # Equal votes for both lists: down-weighting BM25 (0.3-0.8) lowered recall@5 on the calibration set.
@@ -79,8 +84,34 @@ class SentenceMatrix:
                     self._vecs = self.embedder.embed(texts) if texts else np.zeros((0, 1))
         return self._vecs
 
-    def warm(self) -> None:
-        _ = self.vectors
+    def key(self) -> str:
+        """What the vectors depend on: the embedder and every sentence's text."""
+        h = hashlib.sha256(f"{self.embedder.name}@{self.embedder.version}".encode())
+        for ss in self.sentences:
+            for s in ss:
+                h.update(s.text.encode() + b"\0")
+        return h.hexdigest()
+
+    def warm(self, cache: Path | None = None) -> None:
+        """Embed every sentence now, not on the first question. With `cache`, a restart reads the vectors back
+        from disk (about 10 s of embedding on two cores) whenever the guide and the embedder are unchanged."""
+        if cache is None:
+            _ = self.vectors
+            return
+        key = self.key()
+        if self._vecs is None and cache.exists():
+            try:
+                with np.load(cache, allow_pickle=False) as f:
+                    if str(f["key"]) == key and len(f["vectors"]) == len(self.owner):
+                        self._vecs = f["vectors"]
+                        return
+            except (OSError, ValueError, KeyError):
+                log.warning("ignoring an unreadable sentence-vector cache at %s", cache)
+        vecs = self.vectors
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(cache.name + ".tmp.npz")
+        np.savez(tmp, key=np.array(key), vectors=vecs)
+        tmp.replace(cache)
 
     def of_chunk(self, i: int) -> np.ndarray:
         return self.vectors[self._start[i]:self._start[i + 1]]

@@ -39,3 +39,23 @@ def test_confidence_is_low_for_an_unrelated_question(retriever: HybridRetriever)
     on = retriever.search("precision and recall for a fraud classifier", mode=Mode.hybrid)
     off = retriever.search("sourdough bread baking temperature", mode=Mode.hybrid)
     assert off.confidence < on.confidence
+
+
+def test_sentence_vectors_are_cached_on_disk_across_restarts(tmp_path: Path) -> None:
+    """A restart with the same guide and embedder reads the sentence vectors back instead of embedding them."""
+    from rag.retrieval import SentenceMatrix
+
+    chunks = chunk_guide(load_guide(ROOT / "content" / "guide"))
+    cache = tmp_path / "sentence_vectors.npz"
+    first = SentenceMatrix(chunks, HashEmbedder())
+    first.warm(cache)
+    assert cache.exists() and first.embedder.calls  # type: ignore[attr-defined]
+    emb1 = HashEmbedder()
+    again = SentenceMatrix(chunks, emb1)
+    again.warm(cache)
+    assert emb1.calls == [] and (again.vectors == first.vectors).all()
+    emb2 = HashEmbedder(dim=128)
+    emb2.version = "2"
+    changed = SentenceMatrix(chunks, emb2)
+    changed.warm(cache)  # another embedder: the cache is stale, so it embeds and rewrites it
+    assert emb2.calls and changed.vectors.shape[1] == 128
