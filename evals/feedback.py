@@ -14,13 +14,14 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 from app.content import load_bank
-from app.grading import EmbeddedGrader, from_question
+from app.grading import EmbeddedGrader, GradingRubric, from_question
 from app.grading.dispute import recheck
 from app.grading.embedded import COVERED
 from app.grading.features import point_cover, windows
@@ -36,15 +37,19 @@ def _rows(path: Path, split: str | None) -> list[dict[str, Any]]:
     return [r for r in rows if split is None or r.get("split") == split]
 
 
+def _with_rubrics(rows: list[dict[str, Any]], desc: str, quiet: bool) -> Iterator[tuple[dict[str, Any], GradingRubric]]:
+    """Each row with its bank question's rubric (rows naming an unknown question are skipped), with progress."""
+    bank = load_bank([get_settings().questions_dir])
+    for r in tqdm(rows, desc=desc, disable=quiet):
+        q = bank.get(r["question_id"])
+        if q is not None:
+            yield r, from_question(q)
+
+
 def coverage(grader: EmbeddedGrader, rows: list[dict[str, Any]], quiet: bool = False) -> dict[str, float]:
     """Missing-claim error rate and evidence routing accuracy over labelled (answer, point, covered) pairs."""
-    bank = load_bank([get_settings().questions_dir])
     claimed_missing = wrong_missing = routed = routed_right = 0
-    for r in tqdm(rows, desc="coverage", disable=quiet):
-        q = bank.get(r["question_id"])
-        if q is None:
-            continue
-        rubric = from_question(q)
+    for r, rubric in _with_rubrics(rows, "coverage", quiet):
         sc = screen(r["answer"], rubric.question, rubric.reference_answer)
         if sc.abstain:
             continue
@@ -68,13 +73,9 @@ def coverage(grader: EmbeddedGrader, rows: list[dict[str, Any]], quiet: bool = F
 
 def disputes(grader: EmbeddedGrader, rows: list[dict[str, Any]], quiet: bool = False) -> dict[str, float]:
     """Share of fair disputes upheld, and count of unfair ones upheld (should be 0)."""
-    bank = load_bank([get_settings().questions_dir])
     fair = fair_up = unfair = unfair_up = 0
-    for r in tqdm(rows, desc="disputes", disable=quiet):
-        q = bank.get(r["question_id"])
-        if q is None:
-            continue
-        d = recheck(grader, from_question(q), r["answer"], r["criterion_id"], r["claimed_level"], r["reason"])
+    for r, rubric in _with_rubrics(rows, "disputes", quiet):
+        d = recheck(grader, rubric, r["answer"], r["criterion_id"], r["claimed_level"], r["reason"])
         up = d.decision == "upheld"
         if r["fair"]:
             fair, fair_up = fair + 1, fair_up + up

@@ -48,7 +48,7 @@ from app.grading.points import (
     reference_sentences,
     visible_text,
 )
-from app.grading.rubric import GradingRubric, RubricCriterion
+from app.grading.rubric import REFERENCE_CRITERION, GradingRubric, RubricCriterion
 from app.grading.screen import Screened, screen
 from app.grading.study import StudyFinder
 from app.grading.text import is_fragment, is_keyword_list, screening, segments, specificity
@@ -329,10 +329,7 @@ class EmbeddedGrader:
                 flags.append("filler_ignored")
             else:
                 keep.append(i)
-        out = sc
-        for f in dict.fromkeys(flags):
-            out = out.keep(list(range(len(out.spans))), f)
-        return out.keep(keep), vecs[keep]
+        return sc.keep(keep, flags), vecs[keep]
 
     # -- results ---------------------------------------------------------------------------------------------
     def level_for(self, f: CriterionFeatures, sc: Screened, capped: bool) -> tuple[int, float]:
@@ -406,8 +403,7 @@ class EmbeddedGrader:
 
 
 def _reference_only(c: RubricCriterion) -> bool:
-    from app.grading.rubric import REFERENCE_CRITERION
-
+    """The criterion from_inline generates when a rubric is only a reference answer."""
     return c.id == REFERENCE_CRITERION and c.description.startswith("Covers the points of the reference")
 
 

@@ -95,9 +95,10 @@ class Screened:
     abstain: str | None = None
     norm: list[str] = field(default_factory=list)  # normalised text of each span, aligned with spans
 
-    def keep(self, idx: list[int], flag: str | None = None) -> Screened:
-        flags = [*self.flags, flag] if flag and flag not in self.flags else self.flags
-        return Screened(self.text, [self.spans[i] for i in idx], flags, self.listy, self.abstain,
+    def keep(self, idx: list[int], flags: list[str] | None = None) -> Screened:
+        """Only the spans at `idx`, with `flags` added (each once)."""
+        merged = list(dict.fromkeys([*self.flags, *(flags or [])]))
+        return Screened(self.text, [self.spans[i] for i in idx], merged, self.listy, self.abstain,
                         [self.norm[i] for i in idx])
 
 
