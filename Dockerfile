@@ -26,6 +26,11 @@ COPY evals ./evals
 COPY content ./content
 COPY frontend ./frontend
 
+# Export the bundled model to ONNX once, at build time (EMBEDDER_BACKEND=onnx, the default): replicas start from
+# the file instead of each exporting it. Local weights only; nothing is downloaded.
+ENV EMBEDDER_CACHE_DIR=/opt/casewise/models
+RUN python -c "from pathlib import Path; from rag.embedder import OnnxEmbedder; OnnxEmbedder(cache_dir=Path('/opt/casewise/models'))"
+
 RUN useradd --create-home casewise && mkdir -p /data && chown casewise /data
 USER casewise
 VOLUME ["/data"]
@@ -34,4 +39,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz').status != 200)"
 
+# One process by default; set WORKERS (one per core) and PROMETHEUS_MULTIPROC_DIR for several (compose.yaml does).
 CMD ["python", "-m", "app"]

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test e2e screenshots venv ingest retrieval-report bench drift-gate calibrate agreement validate clean
+.PHONY: run test e2e screenshots venv ingest retrieval-report bench bench-detail drift-gate calibrate agreement validate clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,14 +21,16 @@ venv: $(STAMP)
 run: $(STAMP)  ## serve the app on the embedded default at http://127.0.0.1:8000
 	$(PY) -m app
 
-test: $(STAMP)  ## run the whole test suite
+test: $(STAMP)  ## lint, type-check (mypy strict) and run the whole test suite
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 e2e: $(STAMP)  ## the browser journeys only (Chromium at /usr/bin/chromium)
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
-screenshots: $(STAMP)  ## rewrite docs/screenshots/*.png from the interview journey
-	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e -k full_interview $(PYTEST_ARGS)
+screenshots: $(STAMP)  ## rewrite docs/screenshots/*.png (desktop and phone) from the strong-candidate journey
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e -k strong_candidate $(PYTEST_ARGS)
 
 validate: $(STAMP)  ## validate the question packs
 	$(PY) -m app.content validate
@@ -39,7 +41,11 @@ ingest: $(STAMP)
 retrieval-report: $(STAMP)  ## recall@k, MRR and declining for BM25, dense and hybrid
 	$(PY) -m rag eval
 
-bench: $(STAMP)  ## performance figures quoted in the README
+bench: $(STAMP)  ## scale-out figures as ratios (batching, grading, ingestion, 1 vs 2 workers) and ONNX vs torch
+	$(PY) -m benchmarks.scale_bench
+	$(PY) -m benchmarks.onnx_bench
+
+bench-detail: $(STAMP)  ## the longer retrieval, server and grading benchmarks quoted in the README
 	$(PY) -m benchmarks.rag_bench
 	$(PY) -m benchmarks.grading_bench
 

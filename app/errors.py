@@ -1,12 +1,16 @@
 """The one place where domain errors become HTTP responses.
 
-Every error body has the same shape, {"error": {"code", "message"}}, so clients parse one thing. Client input
-never produces a 5xx: validation problems are 4xx with a message naming the field.
+Each package keeps its own small hierarchy (app/content, app/interview, app/grading, app/llm, rag/errors.py, and
+the app-level errors below); `STATUS` maps every one of them to a status and a code, and one handler answers for
+all of them, using the nearest class in the error's MRO. Every error body has the same shape,
+{"error": {"code", "message"}}, so clients parse one thing. Client input never produces a 5xx: validation problems
+are 4xx with a message naming the field.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,15 +18,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.budget import BudgetExceeded
-from app.content.errors import ContentError
-from app.grading.errors import InvalidRubric
+from app.content.errors import ContentError, QuestionNotFound
+from app.grading.errors import GradingError, InvalidRubric
 from app.interview.errors import (
     CriterionNotFound,
     GradingFailed,
     InterviewError,
     NotGradedYet,
     NothingToGrade,
-    QuestionNotFound,
     QuotaExceeded,
     SessionFinished,
     SessionNotFound,
@@ -34,33 +37,68 @@ log = logging.getLogger(__name__)
 
 
 class AppError(Exception):
-    """Base for errors raised by the app layer itself."""
-
-    status = 500
-    code = "internal_error"
+    """Base for errors raised by the app layer itself (not by one of its packages)."""
 
 
 class NotReady(AppError):
     """The model or the index is still loading."""
 
-    status = 503
-    code = "not_ready"
-
-
-class NotFound(AppError):
-    status = 404
-    code = "not_found"
-
 
 class RateLimited(AppError):
     """A rate limit (per address or per candidate) is spent; Retry-After says when the window frees up."""
 
-    status = 429
-    code = "rate_limited"
-
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Mapped(NamedTuple):
+    status: int
+    code: str
+    retry_after: int | None = None  # a Retry-After for errors that carry none of their own
+
+
+STATUS: dict[type[Exception], Mapped] = {
+    # app
+    AppError: Mapped(500, "internal_error"),
+    NotReady: Mapped(503, "not_ready"),
+    RateLimited: Mapped(429, "rate_limited"),
+    BudgetExceeded: Mapped(503, "grading_timeout", retry_after=5),
+    # content
+    ContentError: Mapped(500, "content_error"),
+    QuestionNotFound: Mapped(404, "not_found"),
+    # interview
+    InterviewError: Mapped(400, "bad_request"),
+    SessionNotFound: Mapped(404, "not_found"),
+    CriterionNotFound: Mapped(404, "not_found"),
+    SessionFinished: Mapped(409, "conflict"),
+    NothingToGrade: Mapped(409, "conflict"),
+    NotGradedYet: Mapped(409, "conflict"),
+    StateConflict: Mapped(409, "conflict"),
+    GradingFailed: Mapped(503, "grading_failed"),
+    QuotaExceeded: Mapped(429, "quota_exceeded"),
+    # grading
+    GradingError: Mapped(500, "grading_error"),
+    InvalidRubric: Mapped(422, "invalid_rubric"),
+    # rag
+    RagError: Mapped(500, "retrieval_error"),
+    SectionNotFound: Mapped(404, "not_found"),
+    StoreUnavailable: Mapped(503, "retrieval_unavailable"),
+    EmbedderUnavailable: Mapped(503, "retrieval_unavailable"),
+}
+
+
+def mapped(exc: BaseException) -> Mapped:
+    """The status and code of an error: the entry of the nearest class in its MRO (a 500 for anything else)."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return Mapped(500, "internal_error")
+
+
+def statuses(*errors: type[Exception]) -> list[int]:
+    """The statuses these errors can answer with, for documenting a route's responses."""
+    return sorted({STATUS[e].status for e in errors})
 
 
 def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
@@ -70,11 +108,6 @@ def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """The one JSON error shape, for middleware that answers before any route (413, 403, 429, 500)."""
     return JSONResponse(status_code=status, content=error_body(code, message), headers=headers)
-
-
-def _retry_after(exc: Exception) -> dict[str, str] | None:
-    seconds = getattr(exc, "retry_after", None)
-    return {"Retry-After": str(max(1, int(seconds)))} if seconds is not None else None
 
 
 def _field(loc: tuple[object, ...]) -> str:
@@ -96,6 +129,17 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(msgs) or "invalid request"
 
 
+def domain_response(exc: Exception) -> JSONResponse:
+    """The response for any mapped domain error; server-side faults (5xx) are logged."""
+    m = mapped(exc)
+    if m.status >= 500:
+        log.error("%s: %s", m.code, exc)
+    seconds = getattr(exc, "retry_after", None)
+    seconds = m.retry_after if seconds is None else seconds
+    headers = {"Retry-After": str(max(1, int(seconds)))} if seconds is not None else None
+    return error_response(m.status, m.code, str(exc), headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -108,42 +152,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=exc.status_code, content=error_body(code, str(exc.detail)),
                             headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(AppError)
-    async def _app(_: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status, content=error_body(exc.code, str(exc)), headers=_retry_after(exc))
+    async def _domain(_: Request, exc: Exception) -> JSONResponse:
+        return domain_response(exc)
 
-    @app.exception_handler(BudgetExceeded)
-    async def _budget(_: Request, exc: BudgetExceeded) -> JSONResponse:
-        return JSONResponse(status_code=503, content=error_body("grading_timeout", str(exc)),
-                            headers={"Retry-After": "5"})
-
-    interview_status: dict[type[Exception], tuple[int, str]] = {
-        SessionNotFound: (404, "not_found"), QuestionNotFound: (404, "not_found"),
-        CriterionNotFound: (404, "not_found"), SessionFinished: (409, "conflict"),
-        NothingToGrade: (409, "conflict"), NotGradedYet: (409, "conflict"), InvalidRubric: (422, "invalid_rubric"),
-        GradingFailed: (503, "grading_failed"), StateConflict: (409, "conflict"),
-        QuotaExceeded: (429, "quota_exceeded"),
-    }
-
-    async def _interview(_: Request, exc: Exception) -> JSONResponse:
-        status, code = interview_status.get(type(exc), (400, "bad_request"))
-        return JSONResponse(status_code=status, content=error_body(code, str(exc)), headers=_retry_after(exc))
-
-    for exc_type in (*interview_status, InterviewError):
-        app.add_exception_handler(exc_type, _interview)
-
-    @app.exception_handler(SectionNotFound)
-    async def _section(_: Request, exc: SectionNotFound) -> JSONResponse:
-        return JSONResponse(status_code=404, content=error_body("not_found", str(exc)))
-
-    @app.exception_handler(RagError)
-    async def _rag(_: Request, exc: RagError) -> JSONResponse:
-        unavailable = isinstance(exc, (StoreUnavailable, EmbedderUnavailable))
-        log.error("retrieval error: %s", exc)
-        return JSONResponse(status_code=503 if unavailable else 500,
-                            content=error_body("retrieval_unavailable" if unavailable else "retrieval_error", str(exc)))
-
-    @app.exception_handler(ContentError)
-    async def _content(_: Request, exc: ContentError) -> JSONResponse:
-        log.error("content error: %s", exc)
-        return JSONResponse(status_code=500, content=error_body("content_error", str(exc)))
+    for exc_type in STATUS:
+        app.add_exception_handler(exc_type, _domain)

@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app.state.runtime = rt
     app.state.limits = RateLimits(settings)
     install_error_handlers(app)
-    app.add_middleware(Guard, settings=settings, limits=app.state.limits)
+    app.add_middleware(Guard, settings=settings, limits=app.state.limits, metrics=rt.metrics)
 
     for r in routers:
         app.include_router(r)

@@ -1,14 +1,16 @@
 """The one ASGI middleware every HTTP request passes through first (README "Security").
 
 In order, it:
-- gives the request an id, returned in `X-Request-ID` and quoted in logs and 500 bodies;
+- gives the request an id (a proxy's well-formed `X-Request-ID`, else a new one), returned in `X-Request-ID`,
+  put on every log record made while serving it (app/logs.py) and quoted in 500 bodies;
 - refuses cross-site state changes: a foreign `Origin`, or a POST that is neither JSON nor carries a custom
   header (a plain HTML form can do neither), gets a 403;
 - applies the rate limits (429 with Retry-After);
 - counts body bytes while they stream and stops at the limit with a 413, whatever Content-Length says, and
   gives each body chunk a read deadline (408);
 - turns any exception that escaped the routes into the JSON error shape, logged with the request id;
-- puts the security headers on every response, errors included, `no-store` on the API, and drops `server`.
+- puts the security headers on every response, errors included, `no-store` on the API, and drops `server`;
+- observes each request's latency by route template, and counts rate-limit refusals, for /metrics.
 
 It is plain ASGI rather than BaseHTTPMiddleware so that it can see the body as it arrives and wrap responses
 that Starlette's own 500 handler would otherwise send without headers.
@@ -18,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import time
 import uuid
 from urllib.parse import urlsplit
 
@@ -26,6 +30,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import error_response
+from app.logs import request_id_var
+from app.metrics import Metrics
 from app.ratelimit import RateLimits
 from app.settings import Settings
 
@@ -51,28 +57,36 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CUSTOM_HEADERS = ("x-requested-with", "x-candidate-token", "idempotency-key")
 TOKEN_HEADER = "x-candidate-token"
 TOKEN_COOKIE = "casewise_token"
+# A request id a proxy may set for us (nginx's $request_id is 32 hex digits); anything else is replaced.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
 class Guard:
-    def __init__(self, app: ASGIApp, settings: Settings, limits: RateLimits) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, limits: RateLimits, metrics: Metrics | None = None) -> None:
         self.app = app
         self.settings = settings
         self.limits = limits
+        self.metrics = metrics
         self.trusted = {o.strip().rstrip("/").lower() for o in settings.trusted_origins.split(",") if o.strip()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex[:16]
+        given = Headers(scope=scope).get("x-request-id", "")
+        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
         scope.setdefault("state", {})["request_id"] = request_id
+        id_token = request_id_var.set(request_id)
         path: str = scope["path"]
         started = False
+        status = 500
+        t0 = time.perf_counter()
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
                 started = True
+                status = int(message["status"])
                 headers = MutableHeaders(scope=message)
                 if "server" in headers:
                     del headers["server"]
@@ -102,6 +116,10 @@ class Guard:
             response = error_response(500, "internal_error",
                                       f"something went wrong on our side; quote request id {request_id}")
             await response(scope, receive, send_with_headers)
+        finally:
+            request_id_var.reset(id_token)
+            if self.metrics is not None:
+                self.metrics.observe_request(scope["method"], route_label(scope), status, time.perf_counter() - t0)
 
     def _refuse(self, scope: Scope) -> ASGIApp | None:
         """A response that refuses the request before any route runs, or None to let it through."""
@@ -121,6 +139,8 @@ class Guard:
             token = headers.get(TOKEN_HEADER) or _cookie(headers, TOKEN_COOKIE)
             refused = self.limits.check(method, path, client[0] if client else "unknown", token)
             if refused is not None:
+                if self.metrics is not None:
+                    self.metrics.rate_limited.labels(refused.scope).inc()
                 return error_response(429, "rate_limited",
                                       f"too many requests ({refused.limit} per {refused.scope}); retry in "
                                       f"{refused.retry_after} s", headers={"Retry-After": str(refused.retry_after)})
@@ -161,6 +181,16 @@ class Guard:
             return message
 
         return bounded
+
+
+def route_label(scope: Scope) -> str:
+    """The matched route's template (`/api/interviews/{session_id}/grade`), never the raw path, so ids do not
+    multiply the series; the static frontend is one label and anything unmatched another."""
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if isinstance(template, str) and template:
+        return template
+    return "static" if route is not None else "unmatched"
 
 
 def _cookie(headers: Headers, name: str) -> str | None:

@@ -40,9 +40,12 @@ class Refusal:
 
 
 def make_storage(settings: Settings) -> Storage:
-    if settings.redis_url:
-        return storage_from_string(settings.redis_url, key_prefix=f"{settings.redis_prefix}:limits")
-    return storage_from_string("memory://")
+    uri = settings.redis_url or "memory://"
+    extra = {"key_prefix": f"{settings.redis_prefix}:limits"} if settings.redis_url else {}
+    storage = storage_from_string(uri, **extra)
+    if not isinstance(storage, Storage):  # a synchronous URI scheme never yields the asyncio storage
+        raise TypeError(f"rate-limit storage {uri.split(':', 1)[0]!r} is not synchronous")
+    return storage
 
 
 def candidate_key(token: str) -> str:

@@ -14,7 +14,8 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from app.settings import Settings
+from app.logs import configure_logging
+from app.settings import Settings, get_settings
 
 
 class HeaderDeadlineProtocol(H11Protocol):
@@ -56,6 +57,40 @@ class HeaderDeadlineProtocol(H11Protocol):
             self.transport.close()
 
 
+class WorkerHeaderDeadlineProtocol(HeaderDeadlineProtocol):
+    """The same protocol for `--workers` processes, which receive their config pickled: a class made at run time
+    cannot travel, so each connection reads HEADER_TIMEOUT from the worker's own Settings instead."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.header_timeout = get_settings().header_timeout
+
+
+def worker_app() -> Any:
+    """The app factory each worker process calls (`app.server:worker_app`): logging, then the whole app, whose
+    start-up (migrations, ingestion) runs under the start-up locks, so N workers do the work once."""
+    from app.main import create_app
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
+
+
+def run_workers(settings: Settings) -> None:
+    """`python -m app` with WORKERS > 1: uvicorn's supervisor forks WORKERS processes sharing one socket.
+
+    Each worker loads its own embedding model (see the README's capacity note for the memory this costs).
+    With PROMETHEUS_MULTIPROC_DIR set, its stale files from a previous run are removed first.
+    """
+    d = settings.prometheus_multiproc_dir
+    if d is not None:
+        d.mkdir(parents=True, exist_ok=True)
+        for f in d.glob("*.db"):
+            f.unlink()
+    options = {**_options(settings), "http": WorkerHeaderDeadlineProtocol}
+    uvicorn.run("app.server:worker_app", factory=True, workers=settings.workers, **options)
+
+
 def protocol_for(settings: Settings) -> type[HeaderDeadlineProtocol]:
     return type("ConfiguredHeaderDeadlineProtocol", (HeaderDeadlineProtocol,),
                 {"header_timeout": settings.header_timeout})
@@ -63,9 +98,13 @@ def protocol_for(settings: Settings) -> type[HeaderDeadlineProtocol]:
 
 def uvicorn_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Config:
     """The one uvicorn configuration: `python -m app`, the tests and the load benchmark all use it."""
-    options: dict[str, Any] = {
+    return uvicorn.Config(app, **{**_options(settings), "http": protocol_for(settings), **overrides})
+
+
+def _options(settings: Settings) -> dict[str, Any]:
+    return {
         "host": settings.host, "port": settings.port, "log_level": settings.log_level.lower(),
-        "server_header": False, "http": protocol_for(settings), "timeout_keep_alive": 5,
-        "h11_max_incomplete_event_size": 16_384,
+        "server_header": False, "timeout_keep_alive": 5, "h11_max_incomplete_event_size": 16_384,
+        # Logging is configured once by app/logs.py (text or JSON); uvicorn's own dictConfig would replace it.
+        "log_config": None,
     }
-    return uvicorn.Config(app, **{**options, **overrides})

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     chroma_collection: str = Field(default="guide", description="Collection name for guide chunks.")
     embedder_model: str = Field(default="all-MiniLM-L6-v2",
                                 description="'all-MiniLM-L6-v2' (bundled) or a sentence-transformers path.")
+    embedder_backend: Literal["onnx", "torch"] = Field(
+        default="onnx", description="'onnx': ONNX Runtime (same vectors, faster on CPU); 'torch': the original.")
+    embedder_cache_dir: Path | None = Field(default=None, description="Where the locally exported ONNX model is "
+                                                                      "kept; empty means ~/.cache/casewise.")
     ingest_on_startup: bool = Field(default=True, description="Ingest the guide at start-up if missing or stale.")
     answer_min_score: float | None = Field(default=None,
                                            description="Override the calibrated refusal threshold (0-1).")
@@ -52,6 +56,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(default="text", description="'json': one JSON object per line.")
+    # Scale-out (README "Scale-out"): batched embedding, worker processes, metrics across workers.
+    embed_batch_wait_ms: float = Field(default=2.0, ge=0, le=100,
+                                       description="Milliseconds the embedding batcher waits for more texts.")
+    embed_batch_max: int = Field(default=256, ge=0, le=4096,
+                                 description="Most texts per batched forward pass; 0 or 1 turns batching off.")
+    workers: int = Field(default=1, ge=1, le=64, description="Worker processes `python -m app` starts.")
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None, description="With several workers: where prometheus_client keeps the shared metric files.")
     # Hardening (README "Security"): limits on what one request, one client and one candidate may cost.
     max_body_bytes: int = Field(default=1_000_000, ge=1_000, le=100_000_000,
                                 description="Largest request body, counted while it streams (413 past it).")
@@ -81,7 +94,9 @@ class Settings(BaseSettings):
     trusted_origins: str = Field(default="", description="Extra origins allowed to make state-changing calls, "
                                                          "comma-separated; the app's own origin always is.")
 
-    @field_validator("chroma_path", "user_packs_dir", "llm_api_key", "llm_seed", mode="before")
+    @field_validator("chroma_path", "user_packs_dir", "llm_api_key", "llm_seed", "prometheus_multiproc_dir",
+                     "embedder_cache_dir",
+                     mode="before")
     @classmethod
     def _empty_is_none(cls, v: object) -> object:
         return None if v == "" else v
@@ -107,6 +122,10 @@ class Settings(BaseSettings):
     @property
     def resolved_chroma_path(self) -> Path:
         return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def resolved_embedder_cache_dir(self) -> Path:
+        return self.embedder_cache_dir or Path.home() / ".cache" / "casewise"
 
     @property
     def resolved_database_url(self) -> str:

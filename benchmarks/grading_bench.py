@@ -16,10 +16,11 @@ from pathlib import Path
 
 import httpx
 
+from app.compose import make_embedder
 from app.content import load_bank
 from app.grading import EmbeddedGrader, from_question
+from app.settings import get_settings
 from benchmarks._util import ROOT, free_port, pct, start_server, wait_ready
-from rag.embedder import SentenceTransformerEmbedder
 
 ANSWER = ("I would build reply drafts for support agents, who review every draft before sending. Drafts are "
           "grounded with retrieval over each customer's help centre. I'd track acceptance rate and handle time "
@@ -29,7 +30,7 @@ ANSWER = ("I would build reply drafts for support agents, who review every draft
 def bench_grading(repeats: int, batch: int) -> dict[str, float]:
     bank = load_bank([ROOT / "content" / "questions"])
     # No sentence cache: every timed answer pays for its own embeddings, as a new answer does.
-    grader = EmbeddedGrader(SentenceTransformerEmbedder(), cache_size=0)
+    grader = EmbeddedGrader(make_embedder(get_settings()), cache_size=0)  # no cache: every grade is measured
     items = [(from_question(q), e.text) for q in bank for e in q.exemplars]
     for r, t in items:  # warm-up, and rubric embeddings cached as they are in a running server
         grader.grade(r, t)

@@ -17,9 +17,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from app.compose import make_embedder
+from app.settings import get_settings
 from benchmarks._util import ROOT, free_port, pct, rss_mb, start_server, wait_ready
 from rag.chunking import chunk_guide
-from rag.embedder import SentenceTransformerEmbedder
+from rag.embedder import Embedder
 from rag.guide import load_guide
 from rag.ingest import ingest
 from rag.quality import load_qa
@@ -29,7 +31,7 @@ from rag.store import ChromaStore
 log = logging.getLogger("bench")
 
 
-def bench_ingest(embedder: SentenceTransformerEmbedder, repeats: int) -> tuple[int, list[float]]:
+def bench_ingest(embedder: Embedder, repeats: int) -> tuple[int, list[float]]:
     chunks = chunk_guide(load_guide(ROOT / "content" / "guide"))
     rates = []
     for _ in range(repeats):
@@ -39,7 +41,7 @@ def bench_ingest(embedder: SentenceTransformerEmbedder, repeats: int) -> tuple[i
     return len(chunks), rates
 
 
-def bench_retrieval(embedder: SentenceTransformerEmbedder, n: int) -> dict[Mode, list[float]]:
+def bench_retrieval(embedder: Embedder, n: int) -> dict[Mode, list[float]]:
     chunks = chunk_guide(load_guide(ROOT / "content" / "guide"))
     ds = ROOT / "evals" / "datasets"
     questions = [i.question for f in ("guide_qa.jsonl", "guide_qa_calib.jsonl") for i in load_qa(ds / f)]
@@ -131,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         srv = bench_server(args.asks)
         sys.stdout.write(_server_line(srv, args.asks) + "\n")
         return 0
-    embedder = SentenceTransformerEmbedder()
+    embedder = make_embedder(get_settings())
     n_chunks, rates = bench_ingest(embedder, args.ingest_repeats)
     lat = bench_retrieval(embedder, args.queries)
     srv = bench_server(args.asks)

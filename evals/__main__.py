@@ -27,16 +27,16 @@ def load_dataset(name: str, split: str | None) -> tuple[str, list[EvalItem]]:
     settings = get_settings()
     if name == "gold":
         items = load_gold(settings.questions_dir)
-    elif name == "foreign":
-        from evals.foreign import load_foreign
+    elif name in ("foreign", "foreign-calib"):
+        from evals.foreign import FOREIGN, FOREIGN_CALIB, load_foreign
 
-        items = load_foreign()
+        items = load_foreign(FOREIGN if name == "foreign" else FOREIGN_CALIB)
     else:
         from evals.items import load_external_items
 
         path = Path(name)
         if not path.exists():
-            raise SystemExit(f"error: no dataset {name!r} (use 'gold' or a JSONL path)")
+            raise SystemExit(f"error: no dataset {name!r} (use 'gold', 'foreign', 'foreign-calib' or a JSONL path)")
         items = load_external_items(path)
         name = path.stem
     if split and split != "all":
@@ -73,7 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         rec = run_inline(grader, items, name, repeats=args.repeats, **opts)
     else:
-        rec = run(grader, items, name, repeats=args.repeats, **opts)
+        rec = run(grader, items, name, repeats=args.repeats, workers=args.workers, spec=args.grader, **opts)
     path = rec.save(args.out)
     history.record(_history_db(), rec, path)
     _out(_summary(rec))
@@ -204,10 +204,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    from app.compose import make_embedder
     from app.grading.embedded import EmbeddedGrader, Params
     from evals.calibrate import collect, fit, save
     from evals.inline import inline_rubric as as_inline
-    from rag.wiring import make_embedder
 
     settings = get_settings()
     bank_calib = [i for i in load_gold(settings.questions_dir) if i.split == "calib" and i.levels and not i.expected]
@@ -225,9 +225,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _agreement(grader=None) -> int:  # type: ignore[no-untyped-def]
     """The grader against the labelled answers of each gold split, through the same path as `evals run`."""
+    from app.compose import make_embedder
     from app.grading.embedded import EmbeddedGrader
     from evals.runner import run
-    from rag.wiring import make_embedder
 
     settings = get_settings()
     items = [i for i in load_gold(settings.questions_dir) if i.levels and not i.expected]
@@ -258,7 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="grade a labelled dataset and write a run record")
-    r.add_argument("--grader", default="embedded", help="'embedded' or 'llm:<litellm model>'")
+    r.add_argument("--grader", default="embedded",
+                   help="'embedded', 'cosine' (the answer-to-reference baseline), 'llm:<litellm model>' or "
+                        "'ensemble:<litellm model>'")
     r.add_argument("--dataset", default="gold", help="'gold' or a JSONL path in the external format")
     r.add_argument("--split", default=None, help="only this split (e.g. test, calib, test-unseen-answers)")
     r.add_argument("--repeats", type=int, default=1, help="grade every item K times and report the spread")
@@ -266,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples for the 95%% intervals")
     r.add_argument("--concurrency", type=int, default=None,
                    help="LLM graders: items graded at once (default 4); 429s are retried with backoff")
+    r.add_argument("--workers", type=int, default=1,
+                   help="grade across N processes, each with its own grader (not with --inline)")
     r.add_argument("--max-fallback", type=float, default=0.05,
                    help="largest share of items that may fall back to the embedded grader before the run is "
                         "invalid (exit 3) (default 0.05)")
@@ -277,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     cp.add_argument("runs", nargs="+", help="run ids, prefixes or paths")
     cp.set_defaults(fn=cmd_compare)
     pb = sub.add_parser("probe", help="bias probes: verbosity, order, consistency, injection, rubric echo")
-    pb.add_argument("--grader", default="embedded", help="'embedded' or 'llm:<litellm model>'")
+    pb.add_argument("--grader", default="embedded",
+                    help="'embedded', 'llm:<litellm model>' or 'ensemble:<litellm model>'")
     pb.add_argument("--dataset", default="gold")
     pb.add_argument("--split", default="test")
     pb.add_argument("--limit", type=int, default=0, help="only the first N genuine answers (0: all)")

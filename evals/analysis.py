@@ -62,7 +62,9 @@ def gold_metrics(items: list[EvalItem], results: list[ItemResult], resamples: in
             "score_spearman": _ci(lambda idx: spearman([hs[i] for i in idx], [ps[i] for i in idx]), len(hs),
                                   resamples),
         }
-        crit_h, crit_p, by_comp = [], [], {}
+        crit_h: list[int] = []
+        crit_p: list[int] = []
+        by_comp: dict[str, tuple[list[int], list[int]]] = {}
         for it, r in pairs:
             if r.pred.abstained or not it.levels:
                 continue
@@ -113,13 +115,18 @@ def _slices(pairs: list[tuple[EvalItem, ItemResult]]) -> dict[str, dict[str, Any
     return out
 
 
+def _exact_on(yt: list[str], yp: list[str]) -> Callable[[np.ndarray], float]:
+    """Exact agreement on a bootstrap resample's indices (a closure, so each split keeps its own lists)."""
+    return lambda idx: exact([yt[i] for i in idx], [yp[i] for i in idx])
+
+
 def score_metrics(items: list[EvalItem], results: list[ItemResult], resamples: int) -> dict[str, Any]:
     """Scored external data: predicted 0-100 mapped onto the item's scale and compared with the human score."""
     pairs = [(it, r) for it, r in zip(items, results) if it.score01 is not None and it.scale]
     if not pairs:
         return {}
     lo, hi = pairs[0][1].human.get("scale", [0, 1])
-    human = [lo + it.score01 * (hi - lo) for it, _ in pairs]  # type: ignore[operator]
+    human = [lo + (it.score01 or 0.0) * (hi - lo) for it, _ in pairs]  # pairs hold only scored items
     pred = [lo + (r.pred.score or 0.0) / 100 * (hi - lo) for _, r in pairs]
     hr, pr = [int(round(x)) for x in human], [int(round(x)) for x in pred]
     n_cls = int(round(hi - lo)) + 1
@@ -140,7 +147,7 @@ def label_metrics(items: list[EvalItem], results: list[ItemResult], resamples: i
     pairs = [(it, r) for it, r in zip(items, results) if it.label is not None]
     if not pairs:
         return {}
-    labels = sorted({it.label for it, _ in pairs})  # type: ignore[type-var]
+    labels = sorted({str(it.label) for it, _ in pairs})
     if len(labels) != 2:
         return {"n": len(pairs), "note": "only binary labels are scored"}
     means = {lab: np.mean([r.pred.score or 0.0 for it, r in pairs if it.label == lab]) for lab in labels}
@@ -160,11 +167,10 @@ def label_metrics(items: list[EvalItem], results: list[ItemResult], resamples: i
         if split == "train" and fitted_on == "train":
             continue
         sub = [(it, r) for it, r in pairs if it.split == split]
-        yt = [it.label for it, _ in sub]
+        yt = [str(it.label) for it, _ in sub]
         yp = [pos if (r.pred.score or 0.0) >= threshold else neg for _, r in sub]
-        m = f1_scores(yt, yp)  # type: ignore[arg-type]
-        m["ci_accuracy"] = _ci(lambda idx, yt=yt, yp=yp: exact([yt[i] for i in idx], [yp[i] for i in idx]),
-                               len(sub), resamples)
+        m: dict[str, Any] = dict(f1_scores(yt, yp))
+        m["ci_accuracy"] = _ci(_exact_on(yt, yp), len(sub), resamples)
         m["n"] = len(sub)
         m["confusion"] = [[sum(t == a and p == b for t, p in zip(yt, yp)) for b in (neg, pos)] for a in (neg, pos)]
         kinds = sorted({it.kind for it, _ in sub})
@@ -172,7 +178,7 @@ def label_metrics(items: list[EvalItem], results: list[ItemResult], resamples: i
             m["by_kind"] = {}
             for k in kinds:
                 idx = [i for i, (it, _) in enumerate(sub) if it.kind == k]
-                km = f1_scores([yt[i] for i in idx], [yp[i] for i in idx])  # type: ignore[misc]
+                km = f1_scores([yt[i] for i in idx], [yp[i] for i in idx])
                 m["by_kind"][k] = {**{a: _r(b) for a, b in km.items()}, "n": len(idx)}
         out["splits"][split] = {k: (_r(v) if isinstance(v, float) else v) for k, v in m.items()}
     return out

@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    from rag.wiring import make_embedder
+    from app.compose import make_embedder
 
     grader = EmbeddedGrader(make_embedder(get_settings()))
     cov = coverage(grader, _rows(DATASETS / "feedback" / "coverage.jsonl", args.split), args.quiet)

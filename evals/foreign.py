@@ -5,7 +5,8 @@ dict, or absent; sometimes on a scale other than 0-3; never cues), a reference a
 score 0-4, labelled before grading. Items are graded through `from_inline`, exactly as POST /api/grade does.
 
 The human band comes from the score: 0-4 maps to 0, 25, 50, 75, 100 on the 0-100 scale, then the usual band
-cuts. This set is for measuring only: every item is in the `test` split and nothing is ever fitted on it.
+cuts. The foreign set is for measuring only: its items are in the `test` split and nothing is ever fitted on
+it. `foreign_calib.jsonl` has the same shape, other questions and `"split": "calib"` on every row.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from app.grading.rubric import from_inline
 from evals.items import EvalItem
 
 FOREIGN = Path(__file__).parent / "datasets" / "foreign" / "foreign.jsonl"
+# The same style by another hand, on other questions, for fitting and diagnosis (its rows say split "calib").
+FOREIGN_CALIB = Path(__file__).parent / "datasets" / "foreign_calib" / "foreign_calib.jsonl"
 REQUIRED = ("id", "question", "answer", "score")
 
 
@@ -37,7 +40,8 @@ def _item(d: dict[str, Any]) -> EvalItem:
     except InvalidRubric as exc:
         raise ValueError(f"rubric: {exc}") from None
     kind = str(d.get("kind") or "genuine")
-    return EvalItem(id=str(d["id"]), rubric=rubric, answer=str(d["answer"]), split="test", kind=kind,
+    return EvalItem(id=str(d["id"]), rubric=rubric, answer=str(d["answer"]), split=str(d.get("split") or "test"),
+                    kind=kind,
                     source="foreign", score01=score01, scale=(lo, hi), band=band_for(100 * score01).value,
                     expected=d.get("expected") or None)
 

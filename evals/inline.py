@@ -7,6 +7,7 @@ plus the reference answer), so the gap between the two modes measures how much t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,14 @@ def to_inline(items: list[EvalItem]) -> list[EvalItem]:
 
 def _band(r: ItemResult) -> int:
     return 0 if r.pred.abstained or r.pred.band is None else BANDS.index(r.pred.band)
+
+
+MetricOnIdx = Callable[[str, str, Any], float]
+
+
+def _gap(metric: MetricOnIdx, name: str) -> Callable[[np.ndarray], float]:
+    """inline minus cued on one bootstrap resample of the items: the paired difference the interval is about."""
+    return lambda idx: metric(name, "inline", idx) - metric(name, "cued", idx)
 
 
 def compare_modes(items: list[EvalItem], cued: list[ItemResult], inline: list[ItemResult],
@@ -61,8 +70,7 @@ def compare_modes(items: list[EvalItem], cued: list[ItemResult], inline: list[It
             continue
         full = np.arange(n)
         c, i = metric(name, "cued", full), metric(name, "inline", full)
-        lo, hi = bootstrap_ci(lambda idx, name=name: metric(name, "inline", idx) - metric(name, "cued", idx), n,
-                              resamples)
+        lo, hi = bootstrap_ci(_gap(metric, name), n, resamples)
         out["metrics"][name] = {"cued": _r(c), "inline": _r(i), "gap": _r(i - c), "gap_ci": [_r(lo), _r(hi)]}
     return out
 

@@ -101,8 +101,9 @@ def load_external_items(path: Path) -> list[EvalItem]:
 
     out = []
     for x in load_external(path):
-        scale = (float(x.scale_min), float(x.scale_max)) if x.score is not None else None
+        scored = x.score is not None and x.scale_min is not None and x.scale_max is not None
+        scale = (float(x.scale_min or 0), float(x.scale_max or 0)) if scored else None
         out.append(EvalItem(id=x.id, rubric=to_rubric(x), answer=x.answer, split=x.split or "all",
                             kind=x.kind or "normal", score01=normalised_score(x), scale=scale, label=x.label,
-                            expected=x.expected, source=path.stem))
+                            expected=dict(x.expected) if x.expected else None, source=path.stem))
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from scipy import stats
@@ -18,11 +18,12 @@ from sklearn import metrics as skm
 
 MetricFn = Callable[..., Any]
 REGISTRY: dict[str, MetricFn] = {}
+F = TypeVar("F", bound=MetricFn)
 
 
-def metric(name: str) -> Callable[[MetricFn], MetricFn]:
-    """Register a metric function under `name` (unique)."""
-    def wrap(fn: MetricFn) -> MetricFn:
+def metric(name: str) -> Callable[[F], F]:
+    """Register a metric function under `name` (unique); the function keeps its own signature for callers."""
+    def wrap(fn: F) -> F:
         if name in REGISTRY:
             raise ValueError(f"metric {name!r} is registered twice")
         REGISTRY[name] = fn
@@ -34,7 +35,7 @@ def metric(name: str) -> Callable[[MetricFn], MetricFn]:
 def confusion(y_true: Sequence[int], y_pred: Sequence[int], n: int) -> np.ndarray:
     if len(y_true) == 0:
         return np.zeros((n, n), dtype=np.int64)
-    return skm.confusion_matrix(np.asarray(y_true, int), np.asarray(y_pred, int), labels=list(range(n)))
+    return np.asarray(skm.confusion_matrix(np.asarray(y_true, int), np.asarray(y_pred, int), labels=list(range(n))))
 
 
 @metric("kappa")

@@ -78,7 +78,7 @@ def _human_score(h: dict[str, Any]) -> float | None:
     if not levels:
         return None
     # Unweighted (the record keeps levels, not weights): close enough to place a point on a scatter plot.
-    return 100 * sum(levels.values()) / (3 * len(levels))
+    return 100 * float(sum(levels.values())) / (3 * len(levels))
 
 
 def kappa_bars(rec: RunRecord) -> bytes | None:

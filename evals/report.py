@@ -73,7 +73,7 @@ def write_report(recs: list[RunRecord], hist: list[dict[str, Any]], out: Path) -
     figs = [("confusion", plots.confusion(recs[0])), ("scatter", plots.scatter(recs[0])),
             ("kappa per competency", plots.kappa_bars(recs[0])), ("side by side", plots.side_by_side(recs)),
             *plots.history_plots(hist)]
-    figs = [(n, p) for n, p in figs if p]
+    figs_made = [(n, p) for n, p in figs if p]
     title = f"Grader evaluation: {recs[0].dataset['name']}"
     md = [f"# {title}", ""]
     body = [f"<h1>{_esc(title)}</h1>"]
@@ -95,9 +95,9 @@ def write_report(recs: list[RunRecord], hist: list[dict[str, Any]], out: Path) -
             md += [tables.markdown(t), ""]
             body.append(html_table(t))
         body.append("</section>")
-    if figs:
+    if figs_made:
         body.append("<h2>Plots</h2>")
-    for name, png in figs:
+    for name, png in figs_made:
         path = out / f"{stem}-{_slug(name)}.png"
         path.write_bytes(png)
         md += [f"![{name}]({path.name})", ""]

@@ -7,31 +7,15 @@ import time
 from typing import Any
 
 from app.grading import Scorecard
-from app.settings import Settings
 from evals import accounting
 from evals.analysis import expectation_met, gold_metrics, label_metrics, score_metrics
+from evals.graders import make_grader
 from evals.grading import BatchGrader, Graded, grade_pairs, is_llm
 from evals.items import EvalItem, dataset_hash
 from evals.record import ItemResult, Prediction, RunRecord, git_sha, new_run_id, now
 
 log = logging.getLogger(__name__)
 __all__ = ["BatchGrader", "make_grader", "metric_blocks", "run"]
-
-
-def make_grader(spec: str, settings: Settings) -> BatchGrader:
-    """`embedded`, or `llm:<litellm model>` (the LLM judge)."""
-    if spec == "embedded":
-        from app.grading import EmbeddedGrader
-        from rag.wiring import make_embedder
-
-        return EmbeddedGrader(make_embedder(settings))
-    if spec.startswith("llm:") and len(spec) > 4:
-        try:
-            from app.grading.llm_judge import make_llm_grader
-        except ImportError:
-            raise SystemExit("error: the LLM judge is not available in this version; use --grader embedded") from None
-        return make_llm_grader(spec[4:], settings)  # type: ignore[no-any-return]
-    raise SystemExit(f"error: unknown grader {spec!r}; use 'embedded' or 'llm:<model>'")
 
 
 def _predict(card: Scorecard) -> Prediction:
@@ -67,7 +51,8 @@ def metric_blocks(items: list[EvalItem], results: list[ItemResult], resamples: i
 def results_for(items: list[EvalItem], passes: list[list[Graded]]) -> list[ItemResult]:
     out = []
     for i, it in enumerate(items):
-        scores = [p[i].card.overall.score if p[i].card.overall else -1.0 for p in passes]
+        overalls = [p[i].card.overall for p in passes]
+        scores = [o.score if o is not None else -1.0 for o in overalls]
         first = passes[0][i]
         pred = _predict(first.card)
         out.append(ItemResult(id=it.id, split=it.split, kind=it.kind, qtype=it.qtype, level=it.level,
@@ -78,8 +63,17 @@ def results_for(items: list[EvalItem], passes: list[list[Graded]]) -> list[ItemR
 
 
 def grade_passes(grader: BatchGrader, items: list[EvalItem], repeats: int = 1, quiet: bool = False,
-                 concurrency: int | None = None, label: str = "grading") -> list[list[Graded]]:
-    return [grade_pairs(grader, [(it.rubric, it.answer) for it in items], concurrency=concurrency, quiet=quiet,
+                 concurrency: int | None = None, label: str = "grading", workers: int = 1,
+                 spec: str | None = None) -> list[list[Graded]]:
+    """Every item graded `repeats` times; with `workers` > 1 (and the grader's `spec`), across processes."""
+    pairs = [(it.rubric, it.answer) for it in items]
+    if workers > 1 and spec is not None and len(pairs) > 1:
+        from evals.workers import grade_in_processes
+
+        return [grade_in_processes(spec, pairs, workers, concurrency, quiet,
+                                   f"{label}{f' (repeat {k + 1}/{repeats})' if repeats > 1 else ''}")
+                for k in range(max(repeats, 1))]
+    return [grade_pairs(grader, pairs, concurrency=concurrency, quiet=quiet,
                         desc=f"{label}{f' (repeat {k + 1}/{repeats})' if repeats > 1 else ''}")
             for k in range(max(repeats, 1))]
 
@@ -97,14 +91,14 @@ def provider_versions(passes: list[list[Graded]]) -> dict[str, list[str]]:
 def run(grader: BatchGrader, items: list[EvalItem], dataset: str, repeats: int = 1, quiet: bool = False,
         resamples: int = 1000, settings: dict[str, Any] | None = None, concurrency: int | None = None,
         max_fallback: float = accounting.DEFAULT_MAX_FALLBACK, mode: str = "cued",
-        passes: list[list[Graded]] | None = None) -> RunRecord:
+        passes: list[list[Graded]] | None = None, workers: int = 1, spec: str | None = None) -> RunRecord:
     """Grade `items` (`repeats` times), compute the metrics and the accounting, and build the run record.
 
     Metrics are computed on every item, and again on the items the judge itself graded (`judged_only`) when
     any fell back. `passes` lets a caller reuse grades it already has (the inline mode's cued half).
     """
     t0 = time.perf_counter()
-    passes = passes or grade_passes(grader, items, repeats, quiet, concurrency)
+    passes = passes or grade_passes(grader, items, repeats, quiet, concurrency, workers=workers, spec=spec)
     seconds = time.perf_counter() - t0
     results = results_for(items, passes)
     metrics: dict[str, Any] = metric_blocks(items, results, resamples)

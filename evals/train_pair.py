@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("dataset", type=Path, help="SemEval-2013 in the external JSONL format (evals.converters.semeval)")
     p.add_argument("--out", type=Path, default=PAIR_FILE)
     args = p.parse_args(argv)
-    from rag.wiring import make_embedder
+    from app.compose import make_embedder
 
     grader = EmbeddedGrader(make_embedder(get_settings()))
     items = [i for i in load_external_items(args.dataset) if i.split == "train" and i.label in ("correct", "incorrect")]

@@ -1,4 +1,10 @@
-"""`python -m rag`: ingest the guide, ask it a question, fit the answerer on the calibration set, report quality."""
+"""`python -m rag`: ingest the guide, ask it a question, fit the answerer on the calibration set, report quality.
+
+rag/ stands alone (it imports nothing from app/ and reads no environment), so this CLI takes its configuration
+from flags given before the command (`python -m rag --chroma-host HOST ingest`). Their defaults are the app's
+defaults: content/guide, data/chroma, the bundled embedding model. The app itself ingests at start-up from its
+Settings (INGEST_ON_STARTUP), through the same functions.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,6 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from app.settings import ROOT, get_settings
 from rag.answerer import ExtractiveAnswerer
 from rag.calibrate import fit_decline, fit_head, fit_support
 from rag.chunking import chunk_guide
@@ -22,7 +27,7 @@ from rag.ingest import ingest, plan_ingest
 from rag.quality import answer_report, best_threshold, format_answers, format_table, load_qa, report, score_items
 from rag.retrieval import Mode
 from rag.support import save_threshold
-from rag.wiring import make_embedder, make_store
+from rag.wiring import ROOT, GuideConfig, make_embedder, make_store
 
 log = logging.getLogger("rag")
 QA_TEST = ROOT / "evals" / "datasets" / "guide_qa.jsonl"
@@ -33,30 +38,39 @@ def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
+def _config(args: argparse.Namespace) -> GuideConfig:
+    return GuideConfig(guide_dir=args.guide_dir, embedder_model=args.embedder_model, chroma_path=args.chroma_path,
+                       chroma_host=args.chroma_host, chroma_port=args.chroma_port,
+                       chroma_collection=args.collection, answer_min_score=args.min_score)
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
-    settings = get_settings()
-    chunks = chunk_guide(load_guide(settings.guide_dir))
-    embedder, store = make_embedder(settings), make_store(settings)
+    config = _config(args)
+    chunks = chunk_guide(load_guide(config.guide_dir))
+    embedder, store = make_embedder(config.embedder_model), make_store(config)
     plan = plan_ingest(chunks, store, embedder)
     with tqdm(total=len(plan.add) + len(plan.update), desc="embedding chunks", unit="chunk",
               disable=args.quiet) as bar:
-        rep = ingest(chunks, store, embedder, progress=bar.update)
+        def advance(n: int) -> None:
+            bar.update(n)
+
+        rep = ingest(chunks, store, embedder, progress=advance)
     _out(f"{len(chunks)} chunks: {rep.summary()}")
     return 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    settings = get_settings()
-    index = build_index(settings.guide_dir, make_embedder(settings), make_store(settings))
-    ans = ExtractiveAnswerer(index.retriever, settings.answer_min_score)
+    config = _config(args)
+    index = build_index(config.guide_dir, make_embedder(config.embedder_model), make_store(config))
+    ans = ExtractiveAnswerer(index.retriever, config.answer_min_score)
     _out(json.dumps(asdict(ans.answer(args.question)), indent=2, ensure_ascii=False))
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Retrieval per mode (decline thresholds fitted on the calibration set only), then end-to-end answers."""
-    settings = get_settings()
-    index = build_index(settings.guide_dir, make_embedder(settings), make_store(settings))
+    config = _config(args)
+    index = build_index(config.guide_dir, make_embedder(config.embedder_model), make_store(config))
     calib, test = load_qa(args.calib), load_qa(args.dataset)
     reports = []
     for mode in tqdm(list(Mode), desc="modes", disable=args.quiet):
@@ -65,7 +79,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     _out(f"{args.dataset.name}: {reports[0].n_answerable} answerable, {reports[0].n_off_guide} off-guide; "
          f"retrieval-only decline thresholds fitted on {args.calib.name}")
     _out(format_table(reports))
-    answerer = ExtractiveAnswerer(index.retriever, settings.answer_min_score)
+    answerer = ExtractiveAnswerer(index.retriever, config.answer_min_score)
     answers = [answer_report(answerer, test, f"{args.dataset.name} (held out)"),
                answer_report(answerer, calib, f"{args.calib.name} (fitted on)")]
     _out("\nAnswers (the extractive answerer as served, with the decision fitted on the calibration set):")
@@ -77,14 +91,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit the reranking head and the decline decision on the calibration set; --write saves them to rag/data."""
-    settings = get_settings()
-    index = build_index(settings.guide_dir, make_embedder(settings), make_store(settings))
+    config = _config(args)
+    index = build_index(config.guide_dir, make_embedder(config.embedder_model), make_store(config))
     calib = load_qa(args.calib)
     head, pos, n = fit_head(index.retriever, calib)
     _out(f"reranking head: {n} sentences ({pos} hold an expected fact); weights {head.coef}")
     model = fit_decline(index.retriever, calib, head, args.calib.name)
-    _out(f"decline decision: threshold {model.threshold}, relevance floor {model.relevance_floor}; "
-         f"weights {model.coef}")
+    _out(f"decline decision: threshold {model.threshold}, relevance floor {model.relevance_floor}; five-fold "
+         f"out-of-fold decline precision {model.cv_precision:.3f}, recall {model.cv_recall:.3f} on the calibration "
+         f"set; {len(model.coef)} weights (7 signals and the question's embedding)")
     answerer = ExtractiveAnswerer(index.retriever, decline_model=model, head=head)
     _out(format_answers([answer_report(answerer, calib, f"{args.calib.name} (fitted on)")]))
     threshold, accuracy, pairs = fit_support(index.retriever)
@@ -100,6 +115,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m rag", description=__doc__)
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    d = GuideConfig()
+    ap.add_argument("--guide-dir", type=Path, default=d.guide_dir, help="the guide's Markdown files")
+    ap.add_argument("--embedder-model", default=d.embedder_model, help="bundled model name or a local path")
+    ap.add_argument("--chroma-path", type=Path, default=d.chroma_path, help="Chroma files (without --chroma-host)")
+    ap.add_argument("--chroma-host", default=d.chroma_host, help="a Chroma server instead of files")
+    ap.add_argument("--chroma-port", type=int, default=d.chroma_port)
+    ap.add_argument("--collection", default=d.chroma_collection, help="the Chroma collection of guide chunks")
+    ap.add_argument("--min-score", type=float, default=d.answer_min_score,
+                    help="decline below this dense similarity (default: the fitted decline decision)")
+    ap.add_argument("--log-level", default="INFO")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("ingest", help="embed the guide into Chroma (idempotent)").set_defaults(fn=cmd_ingest)
     a = sub.add_parser("ask", help="answer a question from the guide")
@@ -115,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--write", action="store_true", help="save the fit to rag/data (otherwise only report it)")
     c.set_defaults(fn=cmd_calibrate)
     args = ap.parse_args(argv)
-    logging.basicConfig(level=get_settings().log_level, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.fn(args))
     except (RagError, ValueError) as exc:

@@ -18,6 +18,7 @@ from rag.compose import (
     Candidate,
     RerankHead,
     SentenceRanker,
+    SentenceScores,
     compose_definition,
     compose_general,
     compose_steps,
@@ -134,12 +135,13 @@ class ExtractiveAnswerer:
     def prepare(self, question: str) -> Prepared:
         r = self.retriever.search(question, k=6, mode=Mode.hybrid)
         assert r.qvec is not None
+        scored = self.ranker.score(question, r.qvec, r.chunk_sims)
         term = self.glossary.defined_subject(question)
         if term is not None:
-            chosen = self._definition(question, r, term)
+            chosen = self._definition(scored, r, term)
             if chosen:
                 return Prepared(r, self._cite(chosen, r), term=term, p_answerable=1.0, sentences=len(chosen))
-        pool = self.ranker.candidates(question, r.qvec, self.pool_chunks(r))
+        pool = self.ranker.candidates(scored, self.pool_chunks(r, scored))
         if not pool:
             return Prepared(r, self.decline(r))
         best = max(c.score for c in pool)
@@ -157,29 +159,26 @@ class ExtractiveAnswerer:
             return Prepared(r, self.decline(r), signals, p_answerable=p)
         return Prepared(r, self._cite(chosen, r), signals, p_answerable=p, sentences=len(chosen))
 
-    def pool_chunks(self, r: Retrieval) -> list[tuple[Chunk, float]]:
-        """The top retrieved chunks, then chunks holding one of the guide's best-matching sentences."""
-        assert r.qvec is not None
-        out = [(h.chunk, h.similarity) for h in r.hits[:_CANDIDATE_CHUNKS]]
-        seen = {c.id for c, _ in out}
-        for i, sim in self.retriever.sentences.best_per_chunk(r.qvec)[:_EXTRA_CHUNKS]:
+    def pool_chunks(self, r: Retrieval, scored: SentenceScores) -> list[Chunk]:
+        """The top retrieved chunks, then the chunks holding the guide's best-scoring sentences."""
+        out = [h.chunk for h in r.hits[:_CANDIDATE_CHUNKS]]
+        seen = {c.id for c in out}
+        for i in scored.top_chunks(self.retriever.sentences.owner, _EXTRA_CHUNKS):
             chunk = self.retriever.chunks[i]
             if chunk.id not in seen:
                 seen.add(chunk.id)
-                out.append((chunk, sim))
+                out.append(chunk)
         return out
 
-    def _definition(self, question: str, r: Retrieval, term: Term) -> list[Candidate]:
+    def _definition(self, scored: SentenceScores, r: Retrieval, term: Term) -> list[Candidate]:
         chunk = self._chunks.get(term.chunk_id)
         if chunk is None:
             return []
-        assert r.qvec is not None
-        pool = self.ranker.candidates(question, r.qvec, [(chunk, 1.0)])
+        pool = self.ranker.candidates(scored, [chunk])
         anchor = next((c for c in pool if c.sentence.text == term.sentence), None)
         if anchor is None:
             return []
-        others = self.ranker.candidates(question, r.qvec, [(h.chunk, h.similarity) for h in r.hits[:2]
-                                                           if h.chunk.id != chunk.id])
+        others = self.ranker.candidates(scored, [h.chunk for h in r.hits[:2] if h.chunk.id != chunk.id])
         return compose_definition(anchor, pool, others)
 
     def _cite(self, chosen: list[Candidate], r: Retrieval) -> GuideAnswer:

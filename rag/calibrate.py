@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 
 
 def fit_head(retriever: HybridRetriever, items: list[QAItem]) -> tuple[RerankHead, int, int]:
-    """Logistic regression (scikit-learn) on sentence features; label: the sentence holds an expected fact.
-    Returns the head and the number of (positive, all) training sentences."""
+    """Logistic regression (scikit-learn) on the features of every guide sentence for each calibration question;
+    label: the sentence holds one of the question's expected facts. Returns the head and the number of (positive,
+    all) training sentences."""
     from sklearn.linear_model import LogisticRegression
 
     answerer = ExtractiveAnswerer(retriever, decline_model=DeclineModel.untrained(), head=RerankHead(_PRIOR))
@@ -35,9 +36,10 @@ def fit_head(retriever: HybridRetriever, items: list[QAItem]) -> tuple[RerankHea
             continue
         r = retriever.search(it.question, k=6, mode=Mode.hybrid)
         assert r.qvec is not None
-        for c in answerer.ranker.candidates(it.question, r.qvec, answerer.pool_chunks(r)):
-            text = c.sentence.text.lower()
-            x.append(c.features)
+        scored = answerer.ranker.score(it.question, r.qvec, r.chunk_sims)
+        for (_, s), feats in zip(answerer.ranker.flat, scored.features):
+            text = s.text.lower()
+            x.append(tuple(float(v) for v in feats))
             y.append(int(any(any(a.lower() in text for a in f) for f in it.facts)))
     lr = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(x), np.array(y))
     head = RerankHead(tuple(round(float(v), 6) for v in lr.coef_[0]), round(float(lr.intercept_[0]), 6), True)

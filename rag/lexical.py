@@ -1,13 +1,22 @@
-"""A small Okapi BM25 index over chunks: exact terms (names, numbers, acronyms) that dense vectors blur."""
+"""A BM25 index over chunks (the bm25s library): exact terms (names, numbers, acronyms) that dense vectors blur.
+
+Tokens are ours: lower-cased words without stopwords or contractions, with a light suffix stemmer, so that the
+guide's 'labels'/'labelling'/'labeled' meet. The index, the scoring and the sparse matrix behind them are bm25s's.
+"""
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass
 
+import bm25s
 import numpy as np
+
+# bm25s sets its own logger to DEBUG when imported, which would print a line per index built; ours decide.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _CONTRACTION = re.compile(r"'(?:s|t|re|ve|ll|d|m)\b")
@@ -37,38 +46,32 @@ class LexicalHit:
 
 
 class BM25Index:
-    """BM25 with the usual k1/b; scores are also reported as a fraction of the query's best possible score."""
+    """Okapi BM25 (bm25s, Lucene's variant: idf = ln(1 + (N - df + 0.5) / (df + 0.5))) over our own tokens, so the
+    stemming above decides what matches. Scores carry the classic (k1 + 1) factor, which bm25s leaves out, so that a
+    document of average length holding a term once scores that term's idf and `ideal` scales BM25 to about 0-1."""
 
     def __init__(self, texts: list[str], k1: float = 1.5, b: float = 0.75) -> None:
         self.k1, self.b = k1, b
-        docs = [Counter(tokenize(t)) for t in texts]
-        self._tf = docs
-        self._len = np.array([sum(d.values()) for d in docs], dtype=np.float64)
-        self._avg = float(self._len.mean()) if len(docs) else 0.0
+        docs = [tokenize(t) for t in texts]
+        self._n = len(docs)
+        self._bm25 = bm25s.BM25(k1=k1, b=b, method="lucene", idf_method="lucene", dtype="float64")
+        if docs:
+            self._bm25.index(docs, show_progress=False)
         df: Counter[str] = Counter()
         for d in docs:
-            df.update(d.keys())
-        n = len(docs)
-        self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+            df.update(set(d))
+        self._idf = {t: math.log(1 + (self._n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self._max_idf = max(self._idf.values(), default=1.0)
-        self._postings: dict[str, list[tuple[int, int]]] = {}
-        for i, d in enumerate(docs):
-            for t, c in d.items():
-                self._postings.setdefault(t, []).append((i, c))
 
     def __len__(self) -> int:
-        return len(self._tf)
+        return self._n
 
     def scores(self, query: str) -> np.ndarray:
-        out = np.zeros(len(self._tf))
-        norm = self.k1 * (1 - self.b + self.b * self._len / (self._avg or 1.0))
-        for t in set(tokenize(query)):
-            idf = self._idf.get(t)
-            if idf is None:
-                continue
-            for i, c in self._postings[t]:
-                out[i] += idf * c * (self.k1 + 1) / (c + norm[i])
-        return out
+        """BM25 of every document for the query's distinct terms (a repeated query word counts once)."""
+        terms = [t for t in dict.fromkeys(tokenize(query)) if t in self._idf]
+        if not terms:
+            return np.zeros(self._n)
+        return np.asarray(self._bm25.get_scores(terms), dtype=np.float64) * (self.k1 + 1)
 
     def search(self, query: str, k: int) -> list[LexicalHit]:
         s = self.scores(query)

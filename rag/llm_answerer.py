@@ -9,6 +9,9 @@ marked `degraded` with the reason:
 - `uncited`: a sentence cites no retrieved excerpt (citations to excerpts that were not given are removed first);
 - `unsupported`: a sentence is not supported by the excerpts it cites (rag/support.py).
 Citations are renumbered per section in order of first use, as the extractive answerer numbers them.
+
+The model, its prompt texts and the fence come from the app through `rag.model.AnswerModel` and `AnswerPrompts`;
+nothing here imports app/.
 """
 
 from __future__ import annotations
@@ -19,9 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.llm import LLMBadOutput, LLMClient, LLMError, fence, render, telemetry
-from app.llm.prompts import load as load_prompt
 from rag.answerer import Citation, ExtractiveAnswerer, GuideAnswer, plain, sentences
+from rag.model import AnswerModel, AnswerPrompts, ModelFailed
 from rag.retrieval import Hit
 from rag.support import REFUSAL, SupportCheck, echoes_prompt, sentence_split
 
@@ -53,7 +55,7 @@ class Grounded:
 
 
 def ground(text: str, hits: list[Hit]) -> Grounded:
-    """Keep only citations that point at a given excerpt and renumber them per section. Raises LLMBadOutput
+    """Keep only citations that point at a given excerpt and renumber them per section. Raises ModelFailed
     ("uncited") when a sentence is left with no valid citation."""
     numbers: dict[str, int] = {}
     first_hit: dict[str, Hit] = {}
@@ -89,11 +91,11 @@ def ground(text: str, hits: list[Hit]) -> Grounded:
         if not re.search(r"\w", bare):
             continue
         if not ks:
-            raise LLMBadOutput(f"a sentence cites no retrieved excerpt: {bare[:80]!r}", "uncited")
+            raise ModelFailed(f"a sentence cites no retrieved excerpt: {bare[:80]!r}", "uncited")
         parts.append(rewritten)
         cited.append((bare, sorted(set(ks))))
     if not parts:
-        raise LLMBadOutput("the answer is empty", "uncited")
+        raise ModelFailed("the answer is empty", "uncited")
     citations = []
     for sid, n in numbers.items():
         h = first_hit[sid]
@@ -107,20 +109,20 @@ def ground(text: str, hits: list[Hit]) -> Grounded:
 class LLMAnswerer:
     """Implements the Answerer protocol with a model; the extractive answerer retrieves, declines and stands in."""
 
-    def __init__(self, client: LLMClient, fallback: ExtractiveAnswerer, max_excerpts: int = MAX_EXCERPTS,
-                 support: SupportCheck | None = None) -> None:
-        self.client = client
+    def __init__(self, model: AnswerModel, prompts: AnswerPrompts, fallback: ExtractiveAnswerer,
+                 max_excerpts: int = MAX_EXCERPTS, support: SupportCheck | None = None) -> None:
+        self.model = model
+        self.prompts = prompts
         self.fallback = fallback
         self.max_excerpts = max_excerpts
         self.support = support or SupportCheck.load(fallback.retriever.lexical)
-        self._prompt_texts = [load_prompt("answerer_system"), load_prompt("answerer_user")]
 
     def check(self, text: str, hits: list[Hit], tag: str) -> Grounded:
-        """Every check a reply must pass before it is shown; raises LLMBadOutput with the reason."""
+        """Every check a reply must pass before it is shown; raises ModelFailed with the reason."""
         if REFUSAL.search(text):
-            raise LLMBadOutput("the model refused or said the excerpts do not answer", "refusal")
-        if tag in text or echoes_prompt(text, self._prompt_texts):
-            raise LLMBadOutput("the reply repeats prompt text or fence markers", "echo")
+            raise ModelFailed("the model refused or said the excerpts do not answer", "refusal")
+        if tag in text or echoes_prompt(text, self.prompts.texts):
+            raise ModelFailed("the reply repeats prompt text or fence markers", "echo")
         g = ground(text, hits)
         matrix = self.fallback.retriever.sentences
         index = {c.id: i for i, c in enumerate(self.fallback.retriever.chunks)}
@@ -131,7 +133,7 @@ class LLMAnswerer:
             pvecs = np.vstack([matrix.of_chunk(index[c.id]) for c in chunks])
             score = self.support.score(claim, vec, passage, pvecs)
             if not self.support.supported(score):
-                raise LLMBadOutput(f"unsupported by its citation ({score:.2f}): {claim[:80]!r}", "unsupported")
+                raise ModelFailed(f"unsupported by its citation ({score:.2f}): {claim[:80]!r}", "unsupported")
         return g
 
     def answer(self, question: str) -> LLMGuideAnswer:
@@ -140,17 +142,17 @@ class LLMAnswerer:
         if not base.grounded:
             return LLMGuideAnswer(base.answer, False, base.citations, base.nearest)
         hits = prepared.retrieval.hits[:self.max_excerpts]
-        fenced, tag = fence(question, "QUESTION")
-        messages = [{"role": "system", "content": render("answerer_system")},
-                    {"role": "user", "content": render("answerer_user", excerpts=excerpts(hits), tag=tag,
-                                                       question=fenced)}]
+        fenced, tag = self.model.fence(question, "QUESTION")
+        messages = [{"role": "system", "content": self.prompts.system},
+                    {"role": "user", "content": self.prompts.render_user(excerpts=excerpts(hits), tag=tag,
+                                                                         question=fenced)}]
         try:
-            text = self.client.complete(messages, stream=True).text
+            text = self.model.complete(messages)
             g = self.check(text, hits, tag)
-        except LLMError as err:
-            event = telemetry.degraded("answerer", err.reason, str(err))
+        except ModelFailed as err:
+            self.model.fell_back(err.reason, str(err))
             return LLMGuideAnswer(base.answer, base.grounded, base.citations, base.nearest, degraded=True,
-                                  degraded_reason=f"{event.component}: {event.reason}")
+                                  degraded_reason=f"answerer: {err.reason}")
         flags = [f"{g.removed} citation{'s' if g.removed > 1 else ''} pointing to no retrieved excerpt "
                  f"{'were' if g.removed > 1 else 'was'} removed."] if g.removed else []
         return LLMGuideAnswer(g.answer, grounded=True, citations=g.citations, nearest=base.nearest, flags=flags)

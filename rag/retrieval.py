@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
+import zipfile
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -54,6 +56,8 @@ class Retrieval:
     confidence: float  # best dense similarity (dense/hybrid) or BM25 term coverage (bm25)
     lexical_top: float = 0.0  # the best BM25 score as a share of the query's ideal score (hybrid only)
     qvec: np.ndarray | None = field(default=None, compare=False, repr=False)  # the embedded query, reused
+    # cosine similarity per chunk index for the dense side's candidates, so answering need not query again
+    chunk_sims: dict[int, float] = field(default_factory=dict, compare=False, repr=False)
 
     def sections(self) -> list[str]:
         """Section ids in rank order of their best chunk."""
@@ -64,7 +68,12 @@ class Retrieval:
 
 
 class SentenceMatrix:
-    """Every guide sentence, embedded once (lazily, or ahead of traffic with `warm`); rows grouped by chunk."""
+    """Every guide sentence, embedded once (lazily, or ahead of traffic with `warm`); rows grouped by chunk.
+
+    Each sentence is embedded twice: alone, and in its window (with the sentences either side of it in the same
+    chunk). The window carries the context a short sentence leaves implicit ("That is a normal outcome"), which
+    lifted the rank of the sentence holding an expected fact on the calibration set (rag/compose.py).
+    """
 
     def __init__(self, chunks: list[Chunk], embedder: Embedder) -> None:
         self.embedder = embedder
@@ -72,21 +81,38 @@ class SentenceMatrix:
         self.owner = np.array([i for i, ss in enumerate(self.sentences) for _ in ss], dtype=np.int64)
         starts = np.cumsum([0] + [len(ss) for ss in self.sentences])
         self._start = starts
-        self._vecs: np.ndarray | None = None
+        self._all: np.ndarray | None = None  # sentences, then windows: 2N rows
         self._lock = threading.Lock()
+
+    def window_texts(self) -> list[str]:
+        out = []
+        for ss in self.sentences:
+            for k in range(len(ss)):
+                out.append(" ".join(s.text for s in ss[max(0, k - 1):k + 2]))
+        return out
+
+    def _embedded(self) -> np.ndarray:
+        if self._all is None:
+            with self._lock:
+                if self._all is None:
+                    texts = [s.text for ss in self.sentences for s in ss]
+                    self._all = (self.embedder.embed(texts + self.window_texts()) if texts
+                                 else np.zeros((0, 1)))
+        return self._all
 
     @property
     def vectors(self) -> np.ndarray:
-        if self._vecs is None:
-            with self._lock:
-                if self._vecs is None:
-                    texts = [s.text for ss in self.sentences for s in ss]
-                    self._vecs = self.embedder.embed(texts) if texts else np.zeros((0, 1))
-        return self._vecs
+        """One row per sentence."""
+        return self._embedded()[:len(self.owner)]
+
+    @property
+    def windows(self) -> np.ndarray:
+        """One row per sentence: the sentence with its neighbours in the chunk."""
+        return self._embedded()[len(self.owner):]
 
     def key(self) -> str:
-        """What the vectors depend on: the embedder and every sentence's text."""
-        h = hashlib.sha256(f"{self.embedder.name}@{self.embedder.version}".encode())
+        """What the vectors depend on: the embedder, every sentence's text and the window layout."""
+        h = hashlib.sha256(f"{self.embedder.name}@{self.embedder.version}|windows-1".encode())
         for ss in self.sentences:
             for s in ss:
                 h.update(s.text.encode() + b"\0")
@@ -94,22 +120,22 @@ class SentenceMatrix:
 
     def warm(self, cache: Path | None = None) -> None:
         """Embed every sentence now, not on the first question. With `cache`, a restart reads the vectors back
-        from disk (about 10 s of embedding on two cores) whenever the guide and the embedder are unchanged."""
+        from disk (about 20 s of embedding on two cores) whenever the guide and the embedder are unchanged."""
         if cache is None:
-            _ = self.vectors
+            self._embedded()
             return
         key = self.key()
-        if self._vecs is None and cache.exists():
+        if self._all is None and cache.exists():
             try:
                 with np.load(cache, allow_pickle=False) as f:
-                    if str(f["key"]) == key and len(f["vectors"]) == len(self.owner):
-                        self._vecs = f["vectors"]
+                    if str(f["key"]) == key and len(f["vectors"]) == 2 * len(self.owner):
+                        self._all = f["vectors"]
                         return
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile):
                 log.warning("ignoring an unreadable sentence-vector cache at %s", cache)
-        vecs = self.vectors
+        vecs = self._embedded()
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(cache.name + ".tmp.npz")
+        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp.npz")  # workers sharing DATA_DIR never share a tmp
         np.savez(tmp, key=np.array(key), vectors=vecs)
         tmp.replace(cache)
 
@@ -118,12 +144,16 @@ class SentenceMatrix:
 
     def best_per_chunk(self, qvec: np.ndarray) -> list[tuple[int, float]]:
         """Chunks ranked by their best sentence's cosine similarity to the query."""
-        sims = self.vectors @ qvec if len(self.owner) else np.zeros(0)
-        best: dict[int, float] = {}
-        for i, s in zip(self.owner.tolist(), sims.tolist()):
-            if s > best.get(i, -2.0):
-                best[i] = s
-        return sorted(best.items(), key=lambda x: (-x[1], x[0]))
+        return self.rank_chunks(self.vectors @ qvec if len(self.owner) else np.zeros(0))
+
+    def rank_chunks(self, sims: np.ndarray) -> list[tuple[int, float]]:
+        """Chunks ranked by their best sentence's score in `sims` (one value per sentence)."""
+        if not len(sims):
+            return []
+        best = np.full(len(self.sentences), -np.inf)
+        np.maximum.at(best, self.owner, sims)
+        order = np.lexsort((np.arange(len(best)), -best))
+        return [(int(i), float(best[i])) for i in order if np.isfinite(best[i])]
 
 
 class HybridRetriever:
@@ -141,7 +171,8 @@ class HybridRetriever:
         self.sentences = SentenceMatrix(chunks, embedder)
 
     def embed_query(self, query: str) -> np.ndarray:
-        return self.embedder.embed([query])[0]
+        vec: np.ndarray = self.embedder.embed([query])[0]
+        return vec
 
     def _dense(self, qvec: np.ndarray) -> list[tuple[int, float]]:
         out = []
@@ -164,7 +195,7 @@ class HybridRetriever:
         confidence = max(sims.values(), default=0.0)
         if mode is Mode.dense:
             hits = [Hit(self.chunks[i], s, s) for i, s in dense[:k]]
-            return Retrieval(query, mode, hits, confidence, qvec=qvec)
+            return Retrieval(query, mode, hits, confidence, qvec=qvec, chunk_sims=sims)
         fused: dict[int, float] = {}
         for rank, (i, _) in enumerate(dense):
             fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
@@ -176,4 +207,4 @@ class HybridRetriever:
         order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
         hits = [Hit(self.chunks[i], fused[i], sims.get(i, 0.0)) for i in order]
         top = lex[0].score / self.lexical.ideal(query) if lex else 0.0
-        return Retrieval(query, mode, hits, confidence, lexical_top=top, qvec=qvec)
+        return Retrieval(query, mode, hits, confidence, lexical_top=top, qvec=qvec, chunk_sims=sims)

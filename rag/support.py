@@ -37,7 +37,8 @@ def sentence_split(text: str) -> list[str]:
     text = re.sub(r"\s+", " ", text).strip()
     parts = re.split(r"(?<=[.!?])(?:\s*(?:\[\d+\])+)?\s+(?=[A-Z0-9\"'(\[])", text)
     # Re-attach the citations the split consumed: split on the boundary only, keeping trailing citations.
-    out, pos = [], 0
+    out: list[str] = []
+    pos = 0
     for p in parts:
         start = text.find(p, pos)
         if out and start > pos:

@@ -8,7 +8,7 @@ from fastapi import Depends, Request, Response
 
 from app.content import QuestionBank
 from app.errors import NotReady
-from app.grading import EmbeddedGrader
+from app.grading import Grader
 from app.interview import InterviewService
 from app.runtime import Runtime
 from rag import Answerer, GuideIndex
@@ -56,14 +56,16 @@ def get_interviews(rt: RuntimeDep) -> InterviewService:
     return rt.interviews
 
 
-def get_grader(rt: RuntimeDep) -> EmbeddedGrader:
-    if rt.grader is None:
+def get_grader(rt: RuntimeDep) -> Grader:
+    """The configured grader: the LLM judge or the ensemble when JUDGE_MODEL/LLM_MODEL is set, else embedded."""
+    grader = rt.configured_grader
+    if grader is None:
         raise _not_ready(rt)
-    return rt.grader
+    return grader
 
 
 InterviewsDep = Annotated[InterviewService, Depends(get_interviews)]
-GraderDep = Annotated[EmbeddedGrader, Depends(get_grader)]
+GraderDep = Annotated[Grader, Depends(get_grader)]
 
 
 def _token(request: Request) -> str | None:

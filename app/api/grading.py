@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from app.api.deps import BankDep, GraderDep, InterviewsDep
 from app.api.interview_models import ScorecardOut, errors
 from app.api.schemas import GradeIn
-from app.errors import NotFound
+from app.content.errors import QuestionNotFound
 from app.grading import InvalidRubric, from_inline, from_question
 
 router = APIRouter(prefix="/api", tags=["grading"])
@@ -21,7 +21,7 @@ def grade(body: GradeIn, grader: GraderDep, bank: BankDep, interviews: Interview
     if body.question_id:
         q = bank.get(body.question_id)
         if q is None:
-            raise NotFound(f"no question with id {body.question_id!r}")
+            raise QuestionNotFound(f"no question with id {body.question_id!r}")
         rubric = from_question(q)
     elif body.question is None:
         raise InvalidRubric("give question_id, or an inline question with a rubric and/or a reference_answer")

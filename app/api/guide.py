@@ -19,6 +19,7 @@ from app.api.schemas import (
     SectionSummary,
 )
 from app.db import crud
+from app.markdown import blocks
 
 router = APIRouter(prefix="/api/guide", tags=["guide"])
 
@@ -68,4 +69,5 @@ def sections(index: IndexDep) -> list[SectionSummary]:
 @router.get("/sections/{section_id}", response_model=SectionOut)
 def section(section_id: str, index: IndexDep) -> SectionOut:
     s = index.section(section_id)
-    return SectionOut(id=s.id, title=s.title, competencies=list(s.competencies), words=s.word_count, text=s.body)
+    return SectionOut(id=s.id, title=s.title, competencies=list(s.competencies), words=s.word_count, text=s.body,
+                      blocks=blocks(s.body))

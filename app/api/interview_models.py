@@ -29,6 +29,12 @@ class MessageOut(BaseModel):
     created_at: str
 
 
+class TimingOut(BaseModel):
+    answer_seconds: int  # from the question being asked to the candidate's last answer
+    suggested_minutes: int
+    over_time: bool
+
+
 class OverallOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -45,6 +51,7 @@ class ScorecardOut(BaseModel):
     overall: OverallOut | None = None
     criteria: list[dict[str, Any]] = []
     flags: list[str] = []
+    timing: TimingOut | None = None  # how long the answer took; set on interview grades, not stateless ones
 
 
 class DisputeOut(BaseModel):
@@ -88,6 +95,7 @@ class InterviewSummary(BaseModel):
     score: float | None = None
     band: str | None = None
     abstained: bool | None = None
+    excerpt: str = ""  # the first words of the first answer, so sessions on one question can be told apart
 
 
 class Received(BaseModel):
@@ -112,12 +120,39 @@ class ExemplarOut(BaseModel):
     band: str | None = None
 
 
-class ProgressOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class MasteryPoint(BaseModel):
+    at: str  # when the session that moved it was completed (ISO 8601)
+    mastery: float
 
-    competencies: list[dict[str, Any]]
+
+class CompetencyOut(BaseModel):
+    competency: str
+    mastery: float | None  # recency-weighted mean level 0-3; null when never practised
+    sessions: int
+    history: list[MasteryPoint]
+
+
+class GradedOut(BaseModel):
+    session_id: str
+    question_id: str
+    type: str
+    completed_at: str
+    score: float | None = None
+    band: str | None = None
+
+
+class LeftOut(BaseModel):
+    session_id: str
+    question_id: str
+    reason: str  # abstained | flagged (the grader flagged gaming: keyword list, injected instructions...)
+    completed_at: str
+
+
+class ProgressOut(BaseModel):
+    competencies: list[CompetencyOut]
     weakest: list[str]
-    history: list[dict[str, Any]]
+    history: list[GradedOut]  # the sessions counted toward mastery, oldest first
+    left_out: list[LeftOut] = []  # graded sessions that do not count, and why
     sessions: int
     next_question: QuestionOut
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from app.api.deps import CandidateDep, InterviewsDep, get_or_issue_candidate
 from app.api.interview_models import (
@@ -81,7 +79,7 @@ def dispute(body: DisputeIn, candidate: CandidateDep, interviews: InterviewsDep,
 
 @router.get("/{session_id}/export", response_class=Response, responses={
     200: {"content": {"text/markdown": {"schema": {"type": "string"}},
-                      "application/json": {"schema": {"type": "object"}}},
+                      "application/json": {"schema": {"$ref": "#/components/schemas/InterviewOut"}}},
           "description": "the transcript and scorecard as a download"}, **errors(404, *COMMON)})
 def export(candidate: CandidateDep, interviews: InterviewsDep, session_id: str = SessionId,
            format: Literal["md", "json"] = Query(default="md")) -> Response:
@@ -93,31 +91,3 @@ def export(candidate: CandidateDep, interviews: InterviewsDep, session_id: str =
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="interview-{session_id}.{format}"'})
 
-
-def _sse(event: str, data: dict[str, Any]) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
-@router.get("/{session_id}/stream", response_class=StreamingResponse, responses={
-    200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
-          "description": "server-sent events: delta, message, done"}, **errors(404, *COMMON)})
-def stream(candidate: CandidateDep, interviews: InterviewsDep, session_id: str = SessionId,
-           after: int | None = Query(default=None, ge=0, le=2**31 - 1)) -> StreamingResponse:
-    """Server-sent events for the interviewer's messages after turn `after`: `delta` chunks, then `message`.
-
-    The embedded interviewer's messages are complete when stored, and are streamed in word chunks so the
-    UI has one rendering path for them and for a streaming LLM interviewer.
-    """
-    messages = interviews.turns_after(candidate, session_id, after)
-
-    def events() -> Iterator[str]:
-        for m in messages:
-            words = m["text"].split(" ")
-            for i in range(0, len(words), 4):
-                chunk = " ".join(words[i:i + 4]) + (" " if i + 4 < len(words) else "")
-                yield _sse("delta", {"id": m["id"], "kind": m["kind"], "text": chunk})
-            yield _sse("message", m)
-        yield _sse("done", {"last_id": messages[-1]["id"] if messages else after})
-
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import BankDep
 from app.api.schemas import QuestionSummary
 from app.content import Level, Question, QuestionType
-from app.errors import NotFound
+from app.content.errors import QuestionNotFound
 
 router = APIRouter(prefix="/api/questions", tags=["questions"])
 
@@ -28,5 +28,5 @@ def list_questions(bank: BankDep, type: QuestionType | None = Query(default=None
 def get_question(question_id: str, bank: BankDep) -> QuestionSummary:
     q = bank.get(question_id)
     if q is None:
-        raise NotFound(f"no question with id {question_id!r}")
+        raise QuestionNotFound(f"no question with id {question_id!r}")
     return _summary(q)

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.content import Level, QuestionType
+from app.markdown import Block
 
 MAX_QUESTION_CHARS = 2000
 # Inline rubrics on POST /api/grade: grading cost grows with criteria x sentences, so each part is bounded.
@@ -32,6 +33,11 @@ NO_NUL = r"^[^\x00]*$"
 
 def text_field(limit: int, default: Any = ...) -> Any:
     return Field(default, json_schema_extra={"minLength": 1, "maxLength": limit, "pattern": NONBLANK})
+
+
+def optional_field(**kwargs: Any) -> Any:
+    """A field that may be left out but not sent as null: the schema keeps its plain type, the default is None."""
+    return Field(default=None, **kwargs)
 
 
 def clean_text(value: Any) -> Any:
@@ -137,7 +143,8 @@ class SectionSummary(BaseModel):
 
 
 class SectionOut(SectionSummary):
-    text: str
+    text: str  # the section's Markdown
+    blocks: list[Block]  # the same text parsed (markdown-it-py, no raw HTML): what the browser renders
 
 
 class QuestionSummary(BaseModel):
@@ -219,10 +226,10 @@ class GradeIn(Incoming):
 
     # Optional but not nullable: leave a field out rather than sending null.
     answer: str = text_field(MAX_ANSWER_CHARS)
-    question_id: str = Field(default=None, max_length=200, json_schema_extra={"pattern": NO_NUL})
+    question_id: str = optional_field(max_length=200, json_schema_extra={"pattern": NO_NUL})
     question: str = text_field(MAX_QUESTION_CHARS, None)
-    rubric: list[dict[str, Any]] = Field(default=None, max_length=MAX_CRITERIA,
-                                         json_schema_extra={"items": RUBRIC_ITEM, "minItems": 1})
+    rubric: list[dict[str, Any]] = optional_field(max_length=MAX_CRITERIA,
+                                                  json_schema_extra={"items": RUBRIC_ITEM, "minItems": 1})
     reference_answer: str = text_field(MAX_REFERENCE_CHARS, None)
 
     @field_validator("answer")

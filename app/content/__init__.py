@@ -9,6 +9,8 @@ from app.content.models import (
     ContextFact,
     Criterion,
     Cue,
+    Curveball,
+    CurveballKind,
     Exemplar,
     Level,
     Pack,
@@ -20,7 +22,8 @@ from app.content.models import (
 )
 
 __all__ = [
-    "BAND_CUTS", "Band", "Competency", "ContentError", "ContextFact", "Criterion", "Cue", "Exemplar", "Level",
+    "BAND_CUTS", "Band", "Competency", "ContentError", "ContextFact", "Criterion", "Cue", "Curveball",
+    "CurveballKind", "Exemplar", "Level",
     "Pack", "PackValidationError", "Quality", "Question", "QuestionBank", "QuestionType", "band_for",
     "load_bank", "overall_score", "parse_pack",
 ]

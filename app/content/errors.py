@@ -17,3 +17,7 @@ class PackValidationError(ContentError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__(problems[0] if len(problems) == 1 else f"{len(problems)} problems:\n" + "\n".join(problems))
+
+
+class QuestionNotFound(ContentError):
+    """An unknown question id, or no question matches the requested type and level (a 404, not a broken pack)."""

@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from app.content.errors import PackValidationError
+from app.content.facts import hidden_facts
 from app.content.models import Pack, Question
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def _pack_files(directories: Iterable[Path], problems: list[str]) -> list[Path]:
 
 
 def load_bank(directories: Iterable[Path], guide_ids: set[str] | None = None) -> QuestionBank:
-    """Load every pack under `directories`, checking ids are unique and guide references resolve.
+    """Load every pack under `directories`: ids unique, guide references resolving, no rubric needing hidden facts.
 
     All problems across all files are collected before raising, so one run shows everything to fix.
     """
@@ -119,6 +120,7 @@ def load_bank(directories: Iterable[Path], guide_ids: set[str] | None = None) ->
                 for fld, sid in refs:
                     if sid not in guide_ids:
                         problems.append(f"{path}: question '{q.id}': field {fld}: unknown guide section '{sid}'")
+            problems.extend(f"{path}: question '{q.id}': {h}" for h in hidden_facts(q))
             questions[q.id] = q
             sources[q.id] = path
     if problems:

@@ -6,6 +6,7 @@ the shipped content follows.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Annotated
 
@@ -86,6 +87,21 @@ def band_for(score: float) -> Band:
     return Band.below_bar
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+RUN = 6  # consecutive words shared with a level anchor that count as revealing it
+
+
+def _shared_run(text: str, private: list[str]) -> str | None:
+    words = _WORD.findall(text.lower())
+    grams = {tuple(words[i:i + RUN]) for i in range(len(words) - RUN + 1)}
+    for p in private:
+        pw = _WORD.findall(p.lower())
+        for i in range(len(pw) - RUN + 1):
+            if tuple(pw[i:i + RUN]) in grams:
+                return " ".join(pw[i:i + RUN])
+    return None
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -95,6 +111,20 @@ class ContextFact(_Strict):
 
     topic: Text
     fact: Text
+
+
+class CurveballKind(str, Enum):
+    changed_constraint = "changed_constraint"
+    scale_up = "scale_up"
+    failure = "failure"
+    pushback = "pushback"
+
+
+class Curveball(_Strict):
+    """A stretch probe for an answer that is already strong: the case changes, and the candidate adapts."""
+
+    kind: CurveballKind
+    text: Text
 
 
 class Cue(_Strict):
@@ -153,12 +183,20 @@ class Question(_Strict):
     reference_answer: str | None = None
     rubric: list[Criterion] = Field(min_length=4, max_length=6)
     exemplars: list[Exemplar] = Field(default_factory=list)
+    curveballs: list[Curveball] = Field(default_factory=list, max_length=5)
 
     @model_validator(mode="after")
     def _consistent(self) -> Question:
         ids = [c.id for c in self.rubric]
         if len(set(ids)) != len(ids):
             raise ValueError(f"rubric: criterion ids must be unique (got {ids})")
+        texts = [c.text.lower() for c in self.curveballs]
+        if len(set(texts)) != len(texts):
+            raise ValueError("curveballs: each curveball must be different")
+        for i, cb in enumerate(self.curveballs):
+            if (shared := _shared_run(cb.text, [t for c in self.rubric for t in (c.description, *c.levels.values())])):
+                raise ValueError(f"curveballs[{i}]: repeats the rubric's wording ({shared!r}); a probe must not "
+                                 f"reveal what is graded")
         weights = {c.id: c.weight for c in self.rubric}
         seen: set[str] = set()
         for i, ex in enumerate(self.exemplars):

@@ -187,7 +187,7 @@ def compare_and_set(*, session: Session, session_id: str, version: int, states: 
         values["probes_asked"] = probes_asked
     if completed:
         values["completed_at"] = func.coalesce(InterviewSession.completed_at, now)
-    result = session.exec(update(InterviewSession)  # type: ignore[call-overload]
+    result = session.exec(update(InterviewSession)
                           .where(col(InterviewSession.id) == session_id, col(InterviewSession.version) == version,
                                  col(InterviewSession.state).in_(allowed))
                           .values(**values).execution_options(synchronize_session=False))

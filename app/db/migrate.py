@@ -7,9 +7,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
 from app.db.engine import make_engine
+from app.db.startup import record_event, startup_lock
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +27,28 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+def _revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
 def upgrade(engine_or_url: Engine | str) -> None:
-    """`alembic upgrade head` on a URL or on an existing engine (whose pragmas and pool are then reused)."""
+    """`alembic upgrade head` on a URL or on an existing engine (whose pragmas and pool are then reused).
+
+    Runs under the start-up lock, so replicas starting together migrate once: the others wait, then find the
+    schema at head. The one that moved it records a `startup_event` row.
+    """
     engine = make_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        with startup_lock(engine, "migrate"):
+            before = _revision(engine)
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+            after = _revision(engine)
+            if after != before:
+                record_event(engine, "migrate", f"{before or 'empty'} -> {after}")
         log.info("database schema at head (%s)", engine.url.render_as_string(hide_password=True))
     finally:
         if isinstance(engine_or_url, str):

@@ -21,7 +21,7 @@ from sqlmodel import Field, SQLModel
 SESSION_STATES = ("awaiting_answer", "follow_up", "ready_to_grade", "grading", "graded")
 TURN_ROLES = ("interviewer", "candidate")
 TURN_KINDS = ("question", "clarifying_question", "clarification", "answer", "probe", "probe_answer", "skip",
-              "notice", "scorecard")
+              "notice", "scorecard", "nudge", "guide_answer")
 GRADE_KINDS = ("interim", "final")
 DISPUTE_DECISIONS = ("upheld", "rejected")
 
@@ -182,4 +182,18 @@ class GuideExchange(SQLModel, table=True):
     candidate_id: str = Field(foreign_key="candidate.id", index=True, max_length=32)
     question: str = Field(sa_type=Text)
     answer: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class StartupEvent(SQLModel, table=True):
+    """Work one replica did at start-up for all of them (a migration, an ingestion), written under the start-up
+    lock: with N replicas starting together there is one row per piece of work, not N (tests count them)."""
+
+    __tablename__ = "startup_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)  # "migrate" or "ingest"
+    detail: str = Field(default="", sa_type=Text)
+    host: str = Field(default="", max_length=255)
+    pid: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.grading.embedded import RELEVANT, EmbeddedGrader
+from app.grading.embedded import RELEVANT, Analysis, EmbeddedGrader
 from app.grading.features import point_cover, windows
 from app.grading.points import clauses
 from app.grading.rubric import GradingRubric
@@ -31,6 +31,7 @@ _POINTER = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|l
                       r"(paragraph|sentence|point|bullet|line|section)\b", re.I)
 REASON_SIM = 0.55  # with no quote or pointer, sentences this close to the reason are the ones meant
 PROSE = 0.3  # share of function words below which a "sentence" is a list of names, not an explanation
+OTHER_MARGIN = 0.05  # a sentence this much closer to another criterion serves that one, not the contested one
 ANCHOR_MATCH = 0.5  # the checked sentences state the next level's anchor when a window is this close to a clause
 
 
@@ -123,12 +124,18 @@ def recheck(grader: EmbeddedGrader, rubric: GradingRubric, answer: str, criterio
                                f"The reason does not quote or point to a sentence of the answer that speaks to "
                                f"{crit.name}. Quote the sentences you mean. Level {nxt} needs: "
                                f"{crit.levels[nxt]}", [], [])
-    substantive = [i for i in idx if _developed(kept[i])]
+    anchor_vecs = grader.embed_spans(_anchor_parts(crit.levels[nxt]))
+    substantive = [i for i in idx if _developed(kept[i]) or _terse_statement(kept[i], vecs_of(base, i), anchor_vecs)]
     again = grader.analyse(rubric, sc, vecs, boost={ci: substantive})
     new_level, _ = grader.level_for(again.features[ci], again.screened, again.capped)
     rel = again.features[ci].span_relevance
-    on_topic = [i for i in substantive if rel[i] >= RELEVANT - 0.05]
-    meets = _meets_anchor(grader, crit.levels[nxt], again.vecs[on_topic]) if on_topic else 0.0
+    # Evidence goes to the criterion it serves best (as in grading): a sentence that serves another criterion
+    # clearly better moves to the contested one only when it states that criterion's next level itself.
+    best_other = [max((float(f.span_relevance[i]) for j, f in enumerate(again.features) if j != ci), default=0.0)
+                  for i in range(len(kept))]
+    on_topic = [i for i in substantive if rel[i] >= RELEVANT - 0.05 and (
+        rel[i] >= best_other[i] - OTHER_MARGIN or _meets_anchor(anchor_vecs, vecs_of(again, i)) >= ANCHOR_MATCH)]
+    meets = _meets_anchor(anchor_vecs, again.vecs[on_topic]) if on_topic else 0.0
     if on_topic and (new_level > old_level or meets >= ANCHOR_MATCH):
         level = nxt
     else:
@@ -156,11 +163,29 @@ def _developed(span: Span) -> bool:
     return span.words >= 6 and not is_fragment(span) and not is_keyword_list(span) and prose >= PROSE
 
 
-def _meets_anchor(grader: EmbeddedGrader, anchor: str, vecs: np.ndarray) -> float:
-    """How closely the checked sentences (windows of them) state any clause of the next level's anchor."""
-    parts = clauses(anchor) or [anchor]
+def _anchor_parts(anchor: str) -> list[str]:
+    """The next level's anchor as a whole and clause by clause: one sentence may state all of it or one part."""
+    return list(dict.fromkeys([anchor, *clauses(anchor)]))
+
+
+def _meets_anchor(anchor_vecs: np.ndarray, vecs: np.ndarray) -> float:
+    """How closely the checked sentences (windows of them) state the next level's anchor or one of its clauses."""
     win, _ = windows(vecs)
-    return float(point_cover(win, grader.embed_spans(parts)).max()) if len(win) else 0.0
+    return float(point_cover(win, anchor_vecs).max()) if len(win) else 0.0
+
+
+def vecs_of(a: Analysis, i: int) -> np.ndarray:
+    return a.vecs[[i]]
+
+
+def _terse_statement(span: Span, vec: np.ndarray, anchor_vecs: np.ndarray) -> bool:
+    """A short bullet that states the next level outright ("Show citations, handler makes the final call").
+
+    Bullets drop the function words that `_developed` looks for, so a terse line counts when it is a full line
+    (not a fragment or a list of terms) and says what the anchor says.
+    """
+    return (span.words >= 6 and not is_fragment(span) and not is_keyword_list(span)
+            and _meets_anchor(anchor_vecs, vec) >= ANCHOR_MATCH)
 
 
 def _q(text: str, n: int = 120) -> str:

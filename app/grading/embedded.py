@@ -68,6 +68,7 @@ INJECTION_SIM = 0.62  # this close to a grader-directed instruction (injection_p
 ECHO_SIM = 0.80  # this close to a line of visible rubric text, with little of its own, is an echo
 MIN_NOVEL = 2  # content words a sentence must add beyond the rubric's visible wording (or carry a number)
 MIN_NOVEL_SHARE = 0.15  # ... and at least this share of its content words must be its own
+ECHO_FLAG_WORDS = 4  # a sentence dropped for echoing is reported only when it has this many content words
 COVERED = 0.30  # a point is shown when some window is this close to it (fitted on the feedback set's calib rows)
 FILLER_MARGIN = 0.05  # a vague sentence must be this much closer to the rubric than to generic filler
 FILLER_SIM = 0.45  # ... and a vague sentence this close to a filler prototype is filler whatever else it is near
@@ -171,7 +172,7 @@ class EmbeddedGrader:
 
     def _fixed_vecs(self, key: str) -> np.ndarray:
         if key not in self._fixed:
-            self._fixed[key] = self.embedder.embed([str(t) for t in screening()[key]])  # type: ignore[union-attr]
+            self._fixed[key] = self.embedder.embed([str(t) for t in screening()[key]])
         return self._fixed[key]
 
     # -- rubric ----------------------------------------------------------------------------------------------
@@ -292,7 +293,7 @@ class EmbeddedGrader:
         for ci, cp in enumerate(rp.criteria):
             ix = [i for i, p in enumerate(cp.points) if p.source != "reference"]
             own.append((vecs @ cp.vecs[ix].T).max(axis=1) if ix else rel[ci])
-        return np.stack(own).argmax(axis=0)
+        return np.asarray(np.stack(own).argmax(axis=0))
 
     @staticmethod
     def _pair(rubric: GradingRubric, prep: Prepared, sc: Screened, vecs: np.ndarray) -> float | None:
@@ -322,7 +323,8 @@ class EmbeddedGrader:
                 flags.append("instructions_ignored")
             elif ((len(novel) < MIN_NOVEL and not has_number) or (echo[i] >= ECHO_SIM and len(novel) <= 3)
                   or len(novel) < MIN_NOVEL_SHARE * len(words)):
-                flags.append("rubric_echo_ignored")
+                if len(words) >= ECHO_FLAG_WORDS:  # a two-word connective ("That fits our problem.") echoes nothing
+                    flags.append("rubric_echo_ignored")
             elif rel[i] < OFF_RUBRIC:
                 continue
             elif (rel[i] - filler[i] < FILLER_MARGIN or filler[i] >= FILLER_SIM) and not specificity(norm):

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from app import __version__
 from app.grading import scorecard
 from app.grading.embedded import EmbeddedGrader
-from app.grading.llm_judge import LLMJudge
 from app.grading.rubric import GradingRubric
 from app.grading.types import CriterionResult, Scorecard
 from app.grading.wording import advice
@@ -29,10 +28,23 @@ def combine_level(llm: int, embedded: int) -> int:
     return int(math.ceil(mean) if llm > embedded else math.floor(mean))
 
 
+class BatchJudge(Protocol):
+    """What the ensemble needs of the LLM judge (app/grading/llm_judge.py implements it). A Protocol rather than
+    an import, so the two modules do not depend on each other: the composition root (app/compose.py) joins them."""
+
+    @property
+    def fingerprint(self) -> dict[str, Any]: ...
+
+    @property
+    def usage(self) -> dict[str, Any]: ...
+
+    def grade_many(self, items: Sequence[tuple[GradingRubric, str]]) -> list[Scorecard]: ...
+
+
 class EnsembleGrader:
     kind = "ensemble"
 
-    def __init__(self, judge: LLMJudge, embedded: EmbeddedGrader) -> None:
+    def __init__(self, judge: BatchJudge, embedded: EmbeddedGrader) -> None:
         self.judge = judge
         self.embedded = embedded
 

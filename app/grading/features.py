@@ -43,7 +43,7 @@ def point_cover(win: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Best window similarity for each point (0 when the answer has no windows)."""
     if not len(win) or not len(points):
         return np.zeros(len(points))
-    return (win @ points.T).max(axis=0)
+    return np.asarray((win @ points.T).max(axis=0))
 
 
 def cover_leave_one_out(vecs: np.ndarray, ref_idx: list[int], points: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -35,12 +35,8 @@ from app.grading.screen import Screened, screen
 from app.grading.text import is_injection, segments
 from app.grading.types import CriterionResult, Scorecard
 from app.grading.wording import advice
-from app.llm import LLMBadOutput, LLMClient, LLMConfig, LLMError, ReplyCache, prompt_hash, render, telemetry
+from app.llm import LLMBadOutput, LLMClient, LLMError, ReplyCache, prompt_hash, render
 from app.llm.prompts import fence
-
-if TYPE_CHECKING:
-    from app.grading import Grader
-    from app.settings import Settings
 
 JUDGE_VERSION = "llm-judge-1"
 PROMPT_FILES = ("judge_system", "judge_user", "judge_repair")
@@ -204,10 +200,9 @@ class LLMJudge:
         todo = [p for p in preps if not p.screened.abstain]
         outcomes: list[JudgeReply | LLMError] = []
         if todo:
-            timeout = None if len(todo) > 1 else -1.0
             try:
-                outcomes = self.client.run(self._judge_all(todo), timeout=timeout)
-            except LLMError as err:  # the bridge itself gave up: every item falls back
+                outcomes = self.client.run(self._judge_all(todo))
+            except LLMError as err:  # defensive: _judge_all returns each item's error rather than raising
                 outcomes = [err] * len(todo)
         results = iter(outcomes)
         cards = []
@@ -272,7 +267,7 @@ class LLMJudge:
         return scorecard.abstained(p.screened.abstain or "empty", p.screened.flags, self.fingerprint)
 
     def _fallback(self, p: Prepared, err: LLMError) -> Scorecard:
-        event = telemetry.degraded("judge", err.reason, str(err))
+        event = self.client.telemetry.degraded("judge", err.reason, str(err))
         card = self.fallback.grade(p.rubric, p.answer)
         return card.model_copy(update={
             "degraded": True, "degraded_reason": f"{event.component}: {event.reason}",
@@ -315,24 +310,3 @@ class LLMJudge:
         study = self.fallback.study.for_criterion(crit) if self.fallback.study else []
         return CriterionResult(id=crit.id, name=crit.name, competency=crit.competency, weight=crit.weight,
                                level=j.level, evidence=evidence, missing=missing, study=study, uncertain=uncertain)
-
-
-def make_llm_grader(model: str, settings: Settings, *, fallback: EmbeddedGrader | None = None,
-                    mode: str = "llm") -> Grader:
-    """The judge the eval harness uses for `--grader llm:<model>` (and `mode="ensemble"` for the combination).
-
-    It reads LLM_API_BASE, LLM_API_KEY, LLM_TIMEOUT, LLM_RETRIES, LLM_MAX_TOKENS and LLM_SEED from `settings`,
-    and caches replies in DATA_DIR unless LLM_CACHE is off.
-    """
-    if fallback is None:
-        from rag.wiring import make_embedder
-
-        fallback = EmbeddedGrader(make_embedder(settings))
-    client = LLMClient(LLMConfig.from_settings(settings, "judge", model=model))
-    cache = ReplyCache(settings.llm_cache_path) if settings.llm_cache else None
-    judge = LLMJudge(client, fallback, cache)
-    if mode == "ensemble":
-        from app.grading.ensemble import EnsembleGrader
-
-        return EnsembleGrader(judge, fallback)
-    return judge

@@ -41,7 +41,7 @@ _WORDISH = re.compile(r"\w+", re.UNICODE)
 
 @lru_cache
 def _homoglyphs() -> dict[int, str]:
-    return {ord(k): v for k, v in screening()["homoglyphs"].items()}  # type: ignore[union-attr]
+    return {ord(k): v for k, v in screening()["homoglyphs"].items()}
 
 
 def normalise(text: str) -> str:

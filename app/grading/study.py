@@ -24,7 +24,8 @@ class StudyFinder:
             query = f"{c.name}. {c.description} {' '.join(c.concepts[:4])}"
             r = self.retriever.search(query, k=10, mode=Mode.hybrid)
             preferred = [h for h in r.hits if h.chunk.section_id in c.guide_sections]
-            hit = (preferred or r.hits or [None])[0]
+            cands = preferred or r.hits
+            hit = cands[0] if cands else None
             if hit is None:
                 self._cache[key] = []
             else:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from app.interview.flow import NothingToGrade, SessionFinished
+from app.content.errors import QuestionNotFound
 
 
 class InterviewError(Exception):
     """Base class for interview problems caused by the request."""
 
 
+class SessionFinished(InterviewError):
+    """The session is graded; it accepts no more answers."""
+
+
+class NothingToGrade(InterviewError):
+    """Grading was asked for before the candidate answered."""
+
+
 class SessionNotFound(InterviewError):
     """No such interview for this candidate (someone else's id looks exactly like a missing one)."""
-
-
-class QuestionNotFound(InterviewError):
-    """An unknown question id, or no question matches the requested type and level."""
 
 
 class CriterionNotFound(InterviewError):

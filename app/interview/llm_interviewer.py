@@ -22,8 +22,9 @@ import yaml
 
 from app.content import Question
 from app.grading.rubric import RubricCriterion
+from app.interview.guide_help import GuideHelp
 from app.interview.interviewer import EmbeddedInterviewer
-from app.llm import LLMBadOutput, LLMClient, LLMError, fence, render, telemetry
+from app.llm import LLMBadOutput, LLMClient, LLMError, fence, render
 from app.llm.prompts import load
 
 SHINGLE = 6  # consecutive words shared with private text that count as a leak
@@ -74,7 +75,8 @@ def private_texts(q: Question, cues: bool = True) -> list[str]:
 
 def public_texts(q: Question) -> list[str]:
     """What the interviewer may say: the question, its context facts and its follow-up questions."""
-    return [q.title, q.prompt, *(f"{f.topic} {f.fact}" for f in q.context), *(c.probe for c in q.rubric)]
+    return [q.title, q.prompt, *(f"{f.topic} {f.fact}" for f in q.context), *(c.probe for c in q.rubric),
+            *(cb.text for cb in q.curveballs)]
 
 
 @lru_cache(maxsize=1)
@@ -129,9 +131,10 @@ def tidy(text: str) -> str:
 class LLMInterviewer:
     """Implements the Interviewer protocol with a model; replies are streamed from the provider."""
 
-    def __init__(self, client: LLMClient, fallback: EmbeddedInterviewer) -> None:
+    def __init__(self, client: LLMClient, fallback: EmbeddedInterviewer, guide: GuideHelp | None = None) -> None:
         self.client = client
         self.fallback = fallback
+        self.guide = guide  # grounds probes in the guide passages for the criterion being probed
         self._guards: dict[str, LeakGuard] = {}
 
     def _guard(self, q: Question) -> LeakGuard:
@@ -152,7 +155,7 @@ class LLMInterviewer:
         return text
 
     def _fall_back(self, err: LLMError) -> None:
-        telemetry.degraded("interviewer", err.reason, str(err))
+        self.client.telemetry.degraded("interviewer", err.reason, str(err))
 
     def opening(self, question: Question) -> str:
         base = self.fallback.opening(question)  # the question itself, verbatim, with the time budget
@@ -176,12 +179,18 @@ class LLMInterviewer:
     def probe(self, question: Question, criterion: RubricCriterion) -> str:
         if not criterion.probe:  # nothing shareable to rephrase; the template is the safe choice
             return self.fallback.probe(question, criterion)
+        passages = self.guide.passages(criterion) if self.guide is not None else []
         try:
-            return self._say(question, render("interviewer_probe", prompt=question.prompt, probe=criterion.probe))
+            return self._say(question, render("interviewer_probe", prompt=question.prompt, probe=criterion.probe,
+                                              passages="\n\n".join(passages) or "(none)"))
         except LLMError as err:
             self._fall_back(err)
             return self.fallback.probe(question, criterion)
 
-    def note(self, name: str) -> str:
-        # Fixed notices ("ready", "probe skipped") are part of the flow's contract; they need no model.
-        return self.fallback.note(name)
+    def stretch(self, question: Question, curveball: str, acknowledgement: str) -> str:
+        # The curveball is public text written for the candidate; the template keeps its wording exact.
+        return self.fallback.stretch(question, curveball, acknowledgement)
+
+    def note(self, name: str, **values: str) -> str:
+        # Fixed notices ("ready", "probe skipped", nudges) are part of the flow's contract; they need no model.
+        return self.fallback.note(name, **values)

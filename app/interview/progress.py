@@ -72,4 +72,5 @@ def next_best(bank: QuestionBank, progress: dict[str, CompetencyProgress], recen
         salt = hashlib.sha256(f"{len(recent)}:{q.id}".encode()).hexdigest()
         return best, share, salt
 
-    return min(pool, key=key)
+    chosen: Question = min(pool, key=key)
+    return chosen

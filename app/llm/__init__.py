@@ -19,11 +19,11 @@ from app.llm.errors import (
     LLMUnreachable,
 )
 from app.llm.prompts import fence, prompt_hash, render
-from app.llm.telemetry import Trace, degraded, merge_usage, stats, track
+from app.llm.telemetry import Telemetry, Trace, merge_usage, track
 
 __all__ = [
     "CachedReply", "Completion", "LLMBadOutput", "LLMClient", "LLMConfig", "LLMEmptyResponse", "LLMError",
     "LLMNotConfigured", "LLMRateLimited", "LLMRejected", "LLMServerError", "LLMStreamBroken", "LLMTimeout",
-    "LLMUnreachable", "ReplyCache", "Trace", "cache_key", "degraded", "fence", "map_error", "merge_usage",
-    "prompt_hash", "render", "stats", "telemetry", "track",
+    "LLMUnreachable", "ReplyCache", "Telemetry", "Trace", "cache_key", "fence", "map_error", "merge_usage",
+    "prompt_hash", "render", "telemetry", "track",
 ]

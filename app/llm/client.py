@@ -4,23 +4,27 @@ Every model call in the project goes through `LLMClient`: `acompletion` (streame
 deadline of LLM_TIMEOUT per operation with retries inside it, provider errors mapped to the small set in
 errors.py, and usage (tokens, cost where litellm knows the price, latency) recorded on the current trace.
 
-The app's services are synchronous (FastAPI runs them in its thread pool), while litellm's async client is the
-one that can be cancelled cleanly. A single background event loop runs every call; `run()` hands it a
-coroutine and waits at most the deadline, so a dead provider can never hold a request longer than that.
-litellm is imported on first use only: with no model configured the app never loads it.
+The app's services are synchronous (FastAPI runs them in anyio's worker threads), while litellm's async client is
+the one that can be cancelled cleanly. `run()` bridges the two without a loop of our own: from one of the app's
+worker threads it runs the call on the app's event loop (anyio's thread bridge); from a plain thread (the CLI,
+the eval runner, the grading pool) it runs it in a short-lived loop of that thread. Every attempt runs under
+`asyncio.timeout` and the retries (tenacity) stop before the deadline, so a dead provider can never hold a
+request longer than LLM_TIMEOUT. The client keeps no module-level state; the counters it feeds are the
+runtime's (`Telemetry`). litellm is imported on first use only: with no model configured the app never loads it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import random
-import threading
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import anyio.from_thread
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from app.llm import telemetry
 from app.llm.cache import CachedReply, cache_key
@@ -35,6 +39,7 @@ from app.llm.errors import (
     LLMTimeout,
     LLMUnreachable,
 )
+from app.llm.telemetry import Telemetry
 
 if TYPE_CHECKING:
     from app.settings import Settings
@@ -44,8 +49,6 @@ T = TypeVar("T")
 Role = Literal["interviewer", "judge", "answerer"]
 Message = dict[str, str]
 
-# The bridge waits this much longer than the operation's own deadline before giving up on the loop itself.
-BRIDGE_GRACE_S = 1.0
 RETRYABLE = (LLMRateLimited, LLMServerError, LLMUnreachable, LLMStreamBroken)
 
 
@@ -90,33 +93,32 @@ class Completion:
     system_fingerprint: str | None = None
 
 
-# -- the background event loop ----------------------------------------------------------------------------
+class _LoopChangeNoise(logging.Filter):
+    """litellm logs a warning whenever its logging worker meets a new event loop. A sync caller outside the app
+    (the CLI, the eval runner) gets a short-lived loop per call, so that is expected and harmless here."""
 
-_loop: asyncio.AbstractEventLoop | None = None
-_loop_lock = threading.Lock()
-
-
-def _event_loop() -> asyncio.AbstractEventLoop:
-    global _loop
-    with _loop_lock:
-        if _loop is None or _loop.is_closed():
-            loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="llm-loop", daemon=True).start()
-            _loop = loop
-        return _loop
-
-
-_litellm_module: Any = None
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("LoggingWorker: event loop changed")
 
 
 def _litellm() -> Any:
-    global _litellm_module
-    if _litellm_module is None:
-        import litellm
+    """litellm, imported on first use (seconds); Python's module cache makes later calls free."""
+    import litellm
 
-        litellm.suppress_debug_info = True  # no "Give Feedback" banners in our logs
-        _litellm_module = litellm
-    return _litellm_module
+    litellm.suppress_debug_info = True  # no "Give Feedback" banners in our logs
+    logger = logging.getLogger("LiteLLM")
+    if not any(isinstance(f, _LoopChangeNoise) for f in logger.filters):
+        logger.addFilter(_LoopChangeNoise())
+    return litellm
+
+
+def _warm(model: str) -> None:
+    """One offline completion (litellm's mock_response), so the imports litellm defers to its first call happen
+    at start-up and not inside a request's deadline. Best effort: a failure only leaves the first call slower."""
+    try:
+        _litellm().completion(model=model, messages=[{"role": "user", "content": "warm-up"}], mock_response="ok")
+    except Exception:
+        log.debug("litellm warm-up failed", exc_info=True)
 
 
 # -- errors ---------------------------------------------------------------------------------------------------
@@ -176,7 +178,7 @@ def _retry_after(chain: list[BaseException]) -> float | None:
 def backoff_wait(base: float, attempt: int, err: LLMError, rng: random.Random | None = None) -> float:
     """Exponential backoff with up to 25% jitter (so concurrent callers do not retry in lockstep), never shorter
     than the provider's Retry-After on a 429."""
-    wait = base * (2 ** attempt)
+    wait = base * 2.0 ** attempt
     wait += (rng or random).uniform(0, wait * 0.25)
     if isinstance(err, LLMRateLimited) and err.retry_after is not None:
         wait = max(wait, err.retry_after)
@@ -193,11 +195,13 @@ def _fingerprint(resp: Any) -> str | None:
 class LLMClient:
     """Calls one configured model. Thread-safe; every instance shares the one background loop."""
 
-    def __init__(self, config: LLMConfig) -> None:
+    def __init__(self, config: LLMConfig, counters: Telemetry | None = None) -> None:
         if not config.model:
             raise LLMNotConfigured("empty model string")
         self.config = config
-        _litellm()  # import now (seconds), not inside the first call's deadline
+        # The runtime's counters (the composition root passes them); a client built alone counts on its own.
+        self.telemetry = counters or Telemetry()
+        _warm(config.model)  # import now (seconds), not inside the first call's deadline
         self.totals = telemetry.Trace()  # every call this client made, for reports (the eval runner reads it)
         # After a 429 every call of this client holds off until this monotonic time, not only the call that got
         # it: concurrent callers (the eval runner's --concurrency) back off together instead of piling on.
@@ -231,22 +235,38 @@ class LLMClient:
         call = telemetry.CallRecord(self.config.role, c.model, c.prompt_tokens, c.completion_tokens, c.cost_usd,
                                     c.latency_ms, c.cached, c.system_fingerprint)
         self.totals.record(call)
-        telemetry.record_call(call)
+        self.telemetry.record_call(call)
 
     # -- async API ----------------------------------------------------------------------------------------
 
     async def acomplete(self, messages: list[Message], *, stream: bool = False, deadline: float | None = None,
                         temperature: float | None = None, seed: int | None = None,
                         max_tokens: int | None = None) -> Completion:
-        """One completion, retried on 429/5xx/refused connections while the deadline allows. Raises LLMError."""
+        """One completion, retried (tenacity) on 429/5xx/refused connections/broken streams with exponential
+        backoff while the deadline allows, and at most LLM_RETRIES times. Raises LLMError."""
         deadline = deadline or self.deadline()
         params = self.params(temperature=temperature, seed=seed, max_tokens=max_tokens)
-        attempt = 0
-        while True:
+
+        def out_of_attempts_or_time(state: RetryCallState) -> bool:
+            return (state.attempt_number > self.config.retries
+                    or time.monotonic() + (state.upcoming_sleep or 0.0) >= deadline - 0.05)
+
+        retrying = AsyncRetrying(retry=retry_if_exception_type(RETRYABLE), stop=out_of_attempts_or_time,
+                                 wait=self._backoff, before_sleep=self._log_retry, reraise=True)
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt(messages, stream, params, deadline)
+        raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
+
+    async def _attempt(self, messages: list[Message], stream: bool, params: dict[str, Any],
+                       deadline: float) -> Completion:
+        """One try inside the operation's deadline; every failure is counted before tenacity decides."""
+        try:
             pause = self._not_before - time.monotonic()
             if pause > 0:
                 if time.monotonic() + pause >= deadline - 0.05:
-                    raise LLMRateLimited(f"the provider asked to slow down for {pause:.1f}s, past the deadline")
+                    raise LLMRateLimited(f"the provider asked to slow down for {pause:.1f}s, past the deadline",
+                                         retry_after=pause)
                 await asyncio.sleep(pause)
             remaining = deadline - time.monotonic()
             if remaining <= 0.01:
@@ -254,25 +274,29 @@ class LLMClient:
             try:
                 async with asyncio.timeout(remaining):
                     done = await self._once(messages, stream, params, remaining)
-                self._record(done)
-                return done
             except TimeoutError as exc:
-                err: LLMError = LLMTimeout(f"no reply within {self.config.timeout:g}s")
-                err.__cause__ = exc
-            except LLMError as exc:
-                err = exc
-            telemetry.record_error(self.config.role, err.reason)
-            wait = backoff_wait(self.config.backoff, attempt, err)
-            if isinstance(err, LLMRateLimited):
-                self._not_before = max(self._not_before, time.monotonic() + wait)
-            if (isinstance(err, RETRYABLE) and attempt < self.config.retries
-                    and time.monotonic() + wait < deadline - 0.05):
-                log.info("LLM %s attempt %d failed (%s); retrying in %.2fs", self.config.role, attempt + 1,
-                         err.reason, wait)
-                attempt += 1
-                await asyncio.sleep(wait)
-                continue
-            raise err
+                raise LLMTimeout(f"no reply within {self.config.timeout:g}s") from exc
+        except LLMError as err:
+            self.telemetry.record_error(self.config.role, err.reason)
+            raise
+        self._record(done)
+        return done
+
+    def _backoff(self, state: RetryCallState) -> float:
+        """Exponential backoff with jitter, never shorter than a 429's Retry-After. After a 429 every call of
+        this client holds off until then, not only the one that got it."""
+        err = state.outcome.exception() if state.outcome is not None else None
+        if not isinstance(err, LLMError):
+            return self.config.backoff
+        wait = backoff_wait(self.config.backoff, state.attempt_number - 1, err)
+        if isinstance(err, LLMRateLimited):
+            self._not_before = max(self._not_before, time.monotonic() + wait)
+        return wait
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        err = state.outcome.exception() if state.outcome is not None else None
+        log.info("LLM %s attempt %d failed (%s); retrying in %.2fs", self.config.role, state.attempt_number,
+                 getattr(err, "reason", err), state.upcoming_sleep)
 
     async def _once(self, messages: list[Message], stream: bool, params: dict[str, Any],
                     remaining: float) -> Completion:
@@ -363,34 +387,38 @@ class LLMClient:
 
     # -- sync API -----------------------------------------------------------------------------------------
 
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = -1.0) -> T:
-        """Run a coroutine on the LLM loop from synchronous code, carrying the caller's trace.
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine of this client's from synchronous code, carrying the caller's usage trace.
 
-        `timeout` defaults to the configured one plus a little grace; None waits for the coroutine, whose calls
-        each have their own deadline (the eval runner's batches).
+        In one of the app's worker threads it runs on the app's own event loop (anyio's thread bridge); in any
+        other thread, in a loop of that thread for the length of the call. Calls bound their own time (every
+        attempt runs under the operation's deadline), so nothing here needs a timeout of its own.
         """
-        loop = _event_loop()
         try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+            asyncio.get_running_loop()
         except RuntimeError:
-            running = None
-        if running is loop:  # waiting here would deadlock the loop the coroutine needs
+            pass
+        else:  # blocking here would stall the very loop the coroutine needs
             coro.close()
-            raise RuntimeError("LLMClient.run() called on the LLM loop itself; await the coroutine instead")
+            raise RuntimeError("LLMClient.run() called inside a running event loop; await the coroutine instead")
         trace = telemetry.current()
 
         async def carried() -> T:
             with telemetry.use(trace):
                 return await coro
 
-        fut = asyncio.run_coroutine_threadsafe(carried(), loop)
-        wait = self.config.timeout + BRIDGE_GRACE_S if timeout is not None and timeout < 0 else timeout
-        try:
-            return fut.result(timeout=wait)
-        except concurrent.futures.TimeoutError:
-            fut.cancel()
-            telemetry.record_error(self.config.role, LLMTimeout.reason)
-            raise LLMTimeout(f"no result within {wait:g}s") from None
+        if _in_worker_thread():
+            return anyio.from_thread.run(carried)
+        return asyncio.run(carried())
 
     def complete(self, messages: list[Message], **kwargs: Any) -> Completion:
         return self.run(self.acomplete(messages, **kwargs))
+
+
+def _in_worker_thread() -> bool:
+    """Whether this thread is one of anyio's worker threads (FastAPI's sync routes run in them)."""
+    try:
+        anyio.from_thread.check_cancelled()
+    except RuntimeError:  # anyio's NoEventLoopError: not a worker thread of a running loop
+        return False
+    return True

@@ -4,7 +4,8 @@ Two views of the same events:
 - a per-request `Trace`, opened with `track()` around a piece of work (an interview turn, a grade). Every call
   and every fallback inside it is recorded there, so the service can add usage to the session and mark the
   response degraded. It lives in a context variable, which the client carries into its event loop.
-- process-wide counters (`stats()`), exposed on /readyz, so an operator can see how often the provider failed.
+- counters (`Telemetry.stats()`), exposed on /readyz and /metrics, so an operator can see how often the provider
+  failed. They live on the runtime object (app/runtime.py), not in module globals.
 """
 
 from __future__ import annotations
@@ -138,53 +139,49 @@ def use(trace: Trace | None) -> Iterator[None]:
         _TRACE.reset(token)
 
 
-# -- process-wide counters -----------------------------------------------------------------------------------
+# -- counters ------------------------------------------------------------------------------------------------
 
-_lock = threading.Lock()
-_calls: Counter[str] = Counter()
-_errors: Counter[str] = Counter()
-_degraded: Counter[str] = Counter()
+class Telemetry:
+    """Call, error and fallback counts, exposed on /readyz and /metrics so an operator can see how often the
+    provider failed. One lives on the app's Runtime and is handed to every LLM client the composition root builds;
+    a client built alone gets its own, so tests read their client's counts and need no reset."""
 
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: Counter[str] = Counter()
+        self._errors: Counter[str] = Counter()
+        self._degraded: Counter[str] = Counter()
 
-def record_call(call: CallRecord) -> None:
-    with _lock:
-        _calls[call.role] += 1
-        if call.cached:
-            _calls["cached"] += 1
-    trace = _TRACE.get()
-    if trace is not None:
-        trace.record(call)
+    def record_call(self, call: CallRecord) -> None:
+        """Count a completion and note it on the current trace."""
+        with self._lock:
+            self._calls[call.role] += 1
+            if call.cached:
+                self._calls["cached"] += 1
+        trace = _TRACE.get()
+        if trace is not None:
+            trace.record(call)
 
+    def record_error(self, role: str, reason: str) -> None:
+        with self._lock:
+            self._errors[f"{role}:{reason}"] += 1
 
-def record_error(role: str, reason: str) -> None:
-    with _lock:
-        _errors[f"{role}:{reason}"] += 1
+    def degraded(self, component: str, reason: str, detail: str = "") -> Degradation:
+        """An LLM component fell back to its embedded twin: log it, count it, and note it on the current trace."""
+        event = Degradation(component, reason, detail[:300])
+        log.warning("LLM %s degraded to the embedded fallback: %s%s", component, reason,
+                    f" ({detail})" if detail else "")
+        with self._lock:
+            self._degraded[f"{component}:{reason}"] += 1
+        trace = _TRACE.get()
+        if trace is not None:
+            trace.fell_back(event)
+        return event
 
-
-def degraded(component: str, reason: str, detail: str = "") -> Degradation:
-    """An LLM component fell back to its embedded twin: log it, count it, and note it on the current trace."""
-    event = Degradation(component, reason, detail[:300])
-    log.warning("LLM %s degraded to the embedded fallback: %s%s", component, reason, f" ({detail})" if detail else "")
-    with _lock:
-        _degraded[f"{component}:{reason}"] += 1
-    trace = _TRACE.get()
-    if trace is not None:
-        trace.fell_back(event)
-    return event
-
-
-def stats() -> dict[str, Any]:
-    with _lock:
-        return {"calls": dict(_calls), "errors": dict(_errors), "degraded": dict(_degraded),
-                "degraded_total": sum(_degraded.values())}
-
-
-def reset_stats() -> None:
-    """For tests: counters are process-wide."""
-    with _lock:
-        _calls.clear()
-        _errors.clear()
-        _degraded.clear()
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {"calls": dict(self._calls), "errors": dict(self._errors), "degraded": dict(self._degraded),
+                    "degraded_total": sum(self._degraded.values())}
 
 
 def merge_usage(stored: dict[str, Any] | None, trace: Trace, limit: int = 50) -> dict[str, Any]:

@@ -79,6 +79,5 @@ export const api = {
     });
     return sectionsPromise;
   },
-  streamUrl: (id, after) => `/api/interviews/${enc(id)}/stream?after=${Number(after) || 0}`,
   exportUrl: (id, format) => `/api/interviews/${enc(id)}/export?format=${enc(format)}`,
 };

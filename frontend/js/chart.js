@@ -3,6 +3,10 @@ import { svg } from "./dom.js";
 import { formatDate } from "./text.js";
 
 const W = 240;
+const shortDate = (iso) => {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "" : d.toLocaleDateString(undefined, { day: "numeric", month: "short" });
+};
 const H = 84;
 const PAD = { left: 18, right: 10, top: 8, bottom: 14 };
 
@@ -11,7 +15,7 @@ export function masteryChart(history, label) {
   const innerH = H - PAD.top - PAD.bottom;
   const x = (i) => PAD.left + (history.length === 1 ? innerW / 2 : (innerW * i) / (history.length - 1));
   const y = (v) => PAD.top + innerH - (innerH * Math.max(0, Math.min(3, v))) / 3;
-  const values = history.map((h) => h.mastery.toFixed(1)).join(", ");
+  const values = history.map((h) => `${shortDate(h.at)}: ${h.mastery.toFixed(1)}`).join(", ");
   const root = svg("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img", focusable: "false",
     "aria-label": `${label}: mastery over ${history.length} session${history.length === 1 ? "" : "s"}: ${values} (out of 3)` });
   for (const level of [0, 1, 2, 3]) {
@@ -28,7 +32,11 @@ export function masteryChart(history, label) {
     root.append(svg("circle", { class: "dot", cx: x(i), cy: y(h.mastery), r: 3.5 },
       svg("title", {}, `${formatDate(h.at)}: ${h.mastery.toFixed(2)}`)));
   });
-  root.append(svg("text", { class: "tick", x: PAD.left, y: H - 2 }, "first"),
-    svg("text", { class: "tick", x: W - PAD.right, y: H - 2, "text-anchor": "end" }, "latest"));
+  // Dates on the time axis: the first session's and, when there are more, the latest one's.
+  root.append(svg("text", { class: "tick date", x: PAD.left, y: H - 2 }, shortDate(history[0].at)));
+  if (history.length > 1) {
+    root.append(svg("text", { class: "tick date", x: W - PAD.right, y: H - 2, "text-anchor": "end" },
+      shortDate(history[history.length - 1].at)));
+  }
   return root;
 }

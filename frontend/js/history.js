@@ -7,7 +7,7 @@ import { attempt, pill } from "./ui.js";
 
 function status(s) {
   if (s.state === "graded" && s.abstained) return pill("Not graded: see why", "band-none");
-  if (s.state === "graded" && s.band) return pill(`${bandLabel(s.band)} · ${Math.round(s.score)}`, `band-${s.band}`);
+  if (s.state === "graded" && s.band) return pill(`${bandLabel(s.band)} · ${Math.round(s.score)}/100`, `band-${s.band}`);
   return pill("In progress", "band-none");
 }
 
@@ -43,7 +43,10 @@ export function initHistory(root, app) {
     return el("li", { class: "card history-item", dataset: { session: s.id } },
       el("div", { class: "history-head" },
         el("div", {}, el("h3", {}, s.title),
-          el("p", { class: "muted small" }, `${humanize(s.type)} · ${levelLabel(s.level)} · ${formatDate(s.created_at)}`)),
+          el("p", { class: "muted small" }, el("time", { datetime: s.created_at }, formatDate(s.created_at)),
+            ` · ${humanize(s.type)} · ${levelLabel(s.level)}`),
+          s.excerpt ? el("p", { class: "history-excerpt small" }, `“${s.excerpt}”`)
+            : el("p", { class: "muted small" }, "No answer yet.")),
         status(s)),
       actions, slot);
   }

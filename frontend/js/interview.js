@@ -1,10 +1,12 @@
-// The Interview view: chat with the interviewer (its messages stream over SSE), then get graded.
+// The Interview view: chat with the interviewer, then get graded. The interviewer's messages are shown whole, as
+// the POST that asked for them returns them: the embedded interviewer answers in milliseconds, and an LLM reply is
+// checked as a whole on the server before it is shown, so there is nothing real to stream and no typing to stage.
 import { api, newKey } from "./api.js";
 import { $, el, focusQuietly } from "./dom.js";
+import { sectionReader } from "./reader.js";
 import { mountScorecard } from "./scorecard.js";
 import { initSetup } from "./setup.js";
 import { store } from "./store.js";
-import { streamTurns } from "./stream.js";
 import { humanize, levelLabel } from "./text.js";
 import { createTimer } from "./timer.js";
 import { attempt, errorNotice } from "./ui.js";
@@ -12,7 +14,9 @@ import { attempt, errorNotice } from "./ui.js";
 const KIND = {
   question: "Question", clarification: "Clarification", probe: "Follow-up", notice: "Note", scorecard: "Scorecard",
   answer: "Answer", probe_answer: "Follow-up answer", clarifying_question: "Clarifying question", skip: "Skipped",
+  guide_answer: "From the guide", nudge: "Follow-up",
 };
+const TIME_NOTE = "You're at the suggested time. Wrap up your answer when you can, then press “Grade me”.";
 const HINTS = {
   awaiting_answer: "Ask clarifying questions if you need to, then give your answer.",
   follow_up: "Answer the follow-up, or skip it. You can ask for your grade at any time.",
@@ -30,7 +34,12 @@ export function initInterview(root, app) {
     composer: q("composer"), text: q("composer-text"), send: q("send-btn"), skip: q("skip-btn"), hint: q("iv-hint"),
     gradeStatus: q("grade-status"), scorecard: q("scorecard-slot"),
   };
-  const timer = createTimer(q("timer-value"), q("timer-label"), q("iv-timer"));
+  // The timer nudges once, when the suggested time runs out during the session (not again after a reload).
+  const timer = createTimer(q("timer-value"), q("timer-label"), q("iv-timer"), () => {
+    if (!s.iv || s.iv.state === "graded") return;
+    ui.status.replaceChildren(el("p", { class: "notice time-note", role: "status" }, TIME_NOTE));
+  });
+  initIntro(root);
   const s = { iv: null, busy: false, queued: null, rendered: new Set(), lastId: 0 };
 
   initSetup(root, (body) => start(body));
@@ -51,20 +60,21 @@ export function initInterview(root, app) {
     buttons.forEach((b) => { b.disabled = true; });
     return attempt(ui.setupStatus, () => api.start(body), (iv) => {
       buttons.forEach((b) => { b.disabled = false; });
-      return openInterview(iv, { streamOpening: true });
+      return openInterview(iv, { fresh: true });
     }, { loadingText: "Preparing your interview…", onError: () => buttons.forEach((b) => { b.disabled = false; }) });
   }
 
   // -- the transcript -----------------------------------------------------------------------------------
 
-  function bubble(m, { pending = false, streaming = false } = {}) {
+  function bubble(m, { pending = false } = {}) {
     const who = m.role === "candidate" ? "You" : "Interviewer";
     const body = el("div", { class: "msg-body" }, m.text || "");
     const label = el("span", { class: "msg-kind" }, KIND[m.kind] || humanize(m.kind));
-    const li = el("li", { class: ["msg", `msg-${m.role}`, `kind-${m.kind}`, pending && "pending", streaming && "streaming"],
+    const li = el("li", { class: ["msg", `msg-${m.role}`, `kind-${m.kind}`, pending && "pending"],
       dataset: m.id ? { id: String(m.id) } : {} },
     el("div", { class: "msg-meta" }, el("span", { class: "msg-who" }, who), label), body);
     li.bodyNode = body;
+    cite(li, m);
     li.kindNode = label;
     ui.transcript.append(li);
     li.scrollIntoView({ block: "nearest" });
@@ -91,49 +101,30 @@ export function initInterview(root, app) {
     }
   }
 
-  /** Streams the interviewer's turns after `after`; falls back to `fallback` (the POST's reply) if it fails. */
-  async function streamReplies(iv, fallback, after) {
-    ui.typingText.textContent = "Interviewer is typing…";
-    const partial = new Map();
-    const result = await streamTurns(api.streamUrl(iv.id, after), {
-      onDelta(d) {
-        if (s.iv !== iv || s.rendered.has(d.id)) return;
-        let li = partial.get(d.id);
-        if (!li) {
-          li = bubble({ id: d.id, role: "interviewer", kind: d.kind, text: "" }, { streaming: true });
-          partial.set(d.id, li);
-        }
-        li.bodyNode.append(document.createTextNode(d.text));
-        li.scrollIntoView({ block: "nearest" });
-      },
-      onMessage(m) {
-        if (s.iv !== iv || s.rendered.has(m.id)) return;
-        const li = partial.get(m.id) || bubble(m);
-        li.bodyNode.textContent = m.text;
-        li.classList.remove("streaming");
-        partial.delete(m.id);
-        record(m);
-      },
-    });
+  /** Shows the interviewer's messages the server returned, each once, in order. */
+  function showReplies(iv, messages) {
     if (s.iv !== iv) return;
-    for (const m of fallback) {
+    for (const m of messages) {
       if (s.rendered.has(m.id)) continue;
-      const li = partial.get(m.id) || bubble(m);
-      li.bodyNode.textContent = m.text;
-      li.classList.remove("streaming");
-      partial.delete(m.id);
+      bubble(m);
       record(m);
     }
-    for (const li of partial.values()) li.classList.remove("streaming");
-    if (!result.ok && !fallback.length) {
-      ui.status.replaceChildren(errorNotice(new Error("The interviewer's reply didn't arrive."),
-        () => { ui.status.replaceChildren(); reload(iv.id); }));
+  }
+
+  /** After grading, shows the scorecard line the server added to the transcript (a reload would show it too). */
+  async function showNewTurns(iv) {
+    let fresh;
+    try {
+      fresh = await api.interview(iv.id);
+    } catch {
+      return; // the scorecard itself is on screen; the transcript line comes back on the next load
     }
+    showReplies(iv, fresh.messages.filter((m) => m.role === "interviewer" && m.id > s.lastId));
   }
 
   // -- an open interview --------------------------------------------------------------------------------
 
-  async function openInterview(iv, { streamOpening = false, focus = false } = {}) {
+  function openInterview(iv, { fresh = false, focus = false } = {}) {
     s.iv = { ...iv, messages: [], disputes: iv.disputes || [] };
     s.rendered = new Set();
     s.lastId = 0;
@@ -151,18 +142,12 @@ export function initInterview(root, app) {
     ui.text.value = store.draft(iv.id);
     if (iv.state === "graded") timer.finish(iv.created_at, iv.completed_at);
     else timer.start(iv.created_at || new Date().toISOString(), iv.question.suggested_minutes);
-    if (streamOpening) {
-      setBusy(true, "Interviewer is typing…");
-      await streamReplies(s.iv, iv.messages, 0);
-      setBusy(false);
-      ui.text.focus();
-    } else {
-      for (const m of iv.messages) {
-        bubble(m);
-        record(m);
-      }
-      updateControls();
+    for (const m of iv.messages) {
+      bubble(m);
+      record(m);
     }
+    setBusy(false); // the transcript is complete: aria-busy false, controls enabled for its state
+    if (fresh) ui.text.focus();
     if (iv.state === "graded") showScorecard(false);
     else if (focus) focusQuietly(ui.title);
   }
@@ -226,7 +211,7 @@ export function initInterview(root, app) {
     record(mine);
     if (ui.text.value === text) ui.text.value = "";
     store.saveDraft(iv.id, ui.text.value);
-    await streamReplies(iv, res.messages || [], mine.id);
+    showReplies(iv, res.messages || []);
     iv.state = res.state;
     setBusy(false);
   }
@@ -240,7 +225,7 @@ export function initInterview(root, app) {
       iv.scorecard = card;
       iv.state = "graded";
       iv.disputes = [];
-      await streamReplies(iv, [], s.lastId);
+      await showNewTurns(iv);
       setBusy(false);
       timer.finish(iv.created_at, null);
       showScorecard(true);
@@ -282,8 +267,9 @@ export function initInterview(root, app) {
     event.preventDefault();
     send(ui.text.value);
   });
+  // Ctrl+Enter (Cmd+Enter on a Mac) sends; a plain Enter is a new line, so paragraphs work on a phone too.
   ui.text.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !event.isComposing) {
       event.preventDefault();
       send(ui.text.value);
     }
@@ -308,4 +294,35 @@ export function initInterview(root, app) {
     resume: (id) => reload(id, { focus: true }),
     get currentId() { return s.iv?.id || null; },
   };
+}
+
+/** Adds the citation of a guide answer once its message (with the cited section's id) is complete. */
+function cite(li, m) {
+  if (m.kind === "guide_answer" && m.criterion_id && !li.querySelector(".msg-cite")) li.append(citation(m.criterion_id));
+}
+
+/** The guide section a guide answer cites, opened in place under the message. */
+function citation(sectionId) {
+  const slot = el("div", { class: "msg-reader" });
+  const button = el("button", { type: "button", class: "btn ghost small", "aria-expanded": "false" },
+    "Open the cited guide section");
+  button.addEventListener("click", () => {
+    const open = button.getAttribute("aria-expanded") === "true";
+    button.setAttribute("aria-expanded", String(!open));
+    button.textContent = open ? "Open the cited guide section" : "Close the guide section";
+    slot.replaceChildren(...(open ? [] : [sectionReader(sectionId, { headingLevel: 3, focus: false })]));
+  });
+  return el("div", { class: "msg-cite", dataset: { section: sectionId } }, button, slot);
+}
+
+/** The "how a session works" panel: shown until it is dismissed once. */
+function initIntro(root) {
+  const panel = $("#howto", root);
+  if (!panel) return;
+  panel.hidden = store.introSeen;
+  $("#howto-dismiss", root).addEventListener("click", () => {
+    store.introSeen = true;
+    panel.hidden = true;
+    focusQuietly($("#setup-title", root));
+  });
 }

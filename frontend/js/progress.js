@@ -13,6 +13,16 @@ function masteryText(m) {
   return m === null || m === undefined ? "not practised yet" : `${m.toFixed(1)} / 3`;
 }
 
+const WHY = { abstained: "nothing could be graded", flagged: "the grader flagged gaming (a keyword list, instructions to the grader, hidden text)" };
+
+/** Graded sessions that do not count toward mastery, and why. */
+function leftOut(list) {
+  if (!list.length) return null;
+  const reasons = [...new Set(list.map((x) => WHY[x.reason] || x.reason))];
+  return el("p", { class: "left-out muted", id: "progress-left-out" },
+    `${list.length} graded session${list.length === 1 ? " is" : "s are"} left out of your mastery: ${reasons.join("; ")}.`);
+}
+
 export function initProgress(root, app) {
   const body = $("#progress-body", root);
 
@@ -51,8 +61,9 @@ export function initProgress(root, app) {
       p.history.length ? el("ol", { class: "graded-list" }, [...p.history].reverse().map((h) => el("li", {},
         el("span", { class: "graded-title" }, titles.get(h.session_id) || humanize(h.question_id)),
         el("span", { class: "muted small" }, formatDate(h.completed_at)),
-        pill(`${bandLabel(h.band)} · ${Math.round(h.score)}`, `band-${h.band}`))))
-        : el("p", { class: "muted" }, "None yet."));
+        pill(`${bandLabel(h.band)} · ${Math.round(h.score)}/100`, `band-${h.band}`))))
+        : el("p", { class: "muted" }, "None yet."),
+      leftOut(p.left_out || []));
 
     body.replaceChildren(
       el("div", { class: "stats" }, stat(p.sessions, "sessions started", "progress-sessions"),

@@ -1,7 +1,7 @@
 // A guide section opened in place, with a snippet highlighted: used by the guide's citations and the scorecard.
 import { api } from "./api.js";
 import { el, focusQuietly } from "./dom.js";
-import { renderMarkdown } from "./text.js";
+import { renderBlocks } from "./text.js";
 import { attempt } from "./ui.js";
 
 let readerCount = 0;
@@ -47,7 +47,7 @@ export function sectionReader(sectionId, { snippet = "", title = "", onClose, he
 
   attempt(status, () => api.section(sectionId), (section) => {
     heading.textContent = section.title;
-    const { node, marks } = renderMarkdown(section.text, { highlight: snippet, skipTitle: section.title,
+    const { node, marks } = renderBlocks(section.blocks, { highlight: snippet, skipTitle: section.title,
       headingOffset: headingLevel - 1 });
     const note = snippet
       ? el("p", { class: "reader-note" }, marks.length ? "The cited passage is highlighted." : "")

@@ -5,7 +5,7 @@ import { api } from "./api.js";
 import { el, focusQuietly } from "./dom.js";
 import { sectionReader } from "./reader.js";
 import { bandLabel, highlightText, humanize } from "./text.js";
-import { attempt, errorNotice, loading, pill } from "./ui.js";
+import { attempt, errorNotice, loading } from "./ui.js";
 
 const ANSWER_KINDS = new Set(["answer", "probe_answer"]);
 let uid = 0;
@@ -216,7 +216,8 @@ export function renderScorecard(ctx) {
       el("div", { class: "sc-title" },
         el("p", { class: "eyebrow" }, "Scorecard"),
         el("h2", { id: titleId, class: "sc-heading", tabindex: "-1" }, bandLabel(o.band)),
-        el("p", { class: "muted" }, ctx.interview.question.title, " · ", pill(`score ${o.score}`, `band-${o.band}`)))),
+        el("p", { class: "muted" }, ctx.interview.question.title),
+        timingLine(card.timing))),
     flagsList(card.flags),
     summary.strengths?.length || summary.improvement ? el("div", { class: "summary" },
       summary.strengths?.length ? el("p", {}, el("strong", {}, "Strengths: "), summary.strengths.join("; ")) : null,
@@ -226,6 +227,15 @@ export function renderScorecard(ctx) {
     el("h3", { class: "sub" }, "By criterion"),
     el("ol", { class: "criteria" }, (card.criteria || []).map((c, i) => criterionCard(wrapped, c, i))),
     strongAnswer(ctx, card));
+}
+
+/** How long the answer took, against the suggested time (recorded with interview grades). */
+function timingLine(t) {
+  if (!t || typeof t.answer_seconds !== "number") return null;
+  const m = Math.floor(t.answer_seconds / 60);
+  const sec = String(t.answer_seconds % 60).padStart(2, "0");
+  const over = t.over_time ? ", over" : ", within";
+  return el("p", { class: "sc-timing muted" }, `Answered in ${m}:${sec} (suggested ${t.suggested_minutes} min${over})`);
 }
 
 /** Mounts a scorecard into `slot` and keeps it current after disputes. */

@@ -1,5 +1,6 @@
 // Local persistence: the current interview id and one draft per interview. Storage may be unavailable.
 const CURRENT = "casewise.current";
+const INTRO = "casewise.intro-seen";
 const draftKey = (id) => `casewise.draft.${id}`;
 
 function get(key) {
@@ -25,6 +26,12 @@ export const store = {
   },
   set current(id) {
     set(CURRENT, id || null);
+  },
+  get introSeen() {
+    return get(INTRO) === "1";
+  },
+  set introSeen(seen) {
+    set(INTRO, seen ? "1" : null);
   },
   draft: (id) => get(draftKey(id)) || "",
   saveDraft: (id, text) => set(draftKey(id), text),

@@ -1,5 +1,5 @@
-// Text helpers: labels, finding quotes inside text, highlighting them, and a tiny Markdown renderer that only
-// builds DOM nodes (headings, paragraphs, lists, bold, italic, code). Nothing here ever parses HTML.
+// Text helpers: labels, finding quotes inside text, highlighting them, and the DOM for a guide section's blocks
+// (parsed from Markdown on the server by markdown-it-py). Nothing here ever parses HTML or Markdown.
 import { el } from "./dom.js";
 
 const WORDS = { ai: "AI", apm: "APM", pm: "PM", llm: "LLM", rag: "RAG" };
@@ -118,74 +118,19 @@ export function highlightText(text, quotes, markClass = "hl") {
   return { nodes: renderRuns([{ text }], ranges, markClass), found: ranges.length };
 }
 
-/** Inline Markdown: **bold**, *italic* / _italic_ and `code`, as runs of text. */
-export function parseInline(s) {
-  const runs = [];
-  const re = /\*\*(.+?)\*\*|(?<![\w*])[*_]([^*_\s](?:[^*_]*[^*_\s])?)[*_](?![\w*])|`([^`]+)`/g;
-  let last = 0;
-  let m;
-  while ((m = re.exec(s))) {
-    if (m.index > last) runs.push({ text: s.slice(last, m.index) });
-    if (m[1] !== undefined) {
-      for (const inner of parseInline(m[1])) runs.push({ ...inner, bold: true });
-    } else if (m[2] !== undefined) runs.push({ text: m[2], italic: true });
-    else runs.push({ text: m[3], code: true });
-    last = re.lastIndex;
-  }
-  if (last < s.length) runs.push({ text: s.slice(last) });
-  return runs;
-}
-
-/** Markdown blocks: headings, paragraphs, ordered and unordered lists. */
-export function parseMarkdown(md) {
-  const blocks = [];
-  let para = null;
-  let list = null;
-  const flush = () => {
-    if (para) blocks.push({ type: "p", runs: parseInline(para.join(" ")) });
-    para = null;
-  };
-  for (const raw of String(md || "").split(/\r?\n/)) {
-    const line = raw.trimEnd();
-    const heading = /^(#{1,6})\s+(.*)$/.exec(line);
-    const item = /^\s*(?:([-*+])|(\d+)[.)])\s+(.*)$/.exec(line);
-    if (!line.trim()) {
-      flush();
-      list = null;
-    } else if (heading) {
-      flush();
-      list = null;
-      blocks.push({ type: "h", level: heading[1].length, runs: parseInline(heading[2]) });
-    } else if (item) {
-      flush();
-      const type = item[1] ? "ul" : "ol";
-      if (!list || list.type !== type) {
-        list = { type, items: [] };
-        blocks.push(list);
-      }
-      list.items.push(item[3]);
-    } else if (list && /^\s+\S/.test(raw)) {
-      list.items[list.items.length - 1] += ` ${line.trim()}`;
-    } else {
-      list = null;
-      (para ||= []).push(line.trim());
-    }
-  }
-  flush();
-  for (const b of blocks) if (b.items) b.items = b.items.map(parseInline);
-  return blocks;
-}
-
 /** The sentences of a snippet (snippets may join several sentences of one section). */
 export function sentences(text) {
   return String(text || "").split(/(?<=[.!?])\s+(?=[A-Z0-9"“(])/).map((s) => s.trim()).filter(Boolean);
 }
 
 /**
- * Renders Markdown as DOM nodes. `highlight` is a snippet of plain text to mark wherever its sentences occur.
+ * Renders a guide section's blocks as DOM nodes. The server parses the Markdown (markdown-it-py, raw HTML off;
+ * app/markdown.py) into blocks of styled runs: [{type: "h"|"p"|"ul"|"ol", level, runs, items}], each run
+ * {text, bold, italic, code}. Only text nodes and a fixed set of elements are made here; nothing is parsed.
+ * `highlight` is a snippet of plain text to mark wherever its sentences occur.
  * Returns the container and the <mark> elements made.
  */
-export function renderMarkdown(md, { highlight = "", skipTitle = "", headingOffset = 2 } = {}) {
+export function renderBlocks(blocks, { highlight = "", skipTitle = "", headingOffset = 2 } = {}) {
   const quotes = highlight ? [highlight, ...sentences(highlight)].map((quote) => ({ quote })) : [];
   const root = el("div", { class: "md" });
   const runsOut = (runs) => {
@@ -196,14 +141,16 @@ export function renderMarkdown(md, { highlight = "", skipTitle = "", headingOffs
     return renderRuns(runs, ranges, "hl");
   };
   let first = true;
-  for (const b of parseMarkdown(md)) {
+  for (const b of blocks || []) {
     if (b.type === "h") {
       const text = b.runs.map((r) => r.text).join("");
       if (first && skipTitle && text.trim() === skipTitle.trim()) continue;
-      const level = Math.min(6, b.level + headingOffset);
+      const level = Math.min(6, Math.max(1, Number(b.level) || 1) + headingOffset);
       root.append(el(`h${level}`, {}, runsOut(b.runs)));
     } else if (b.type === "p") root.append(el("p", {}, runsOut(b.runs)));
-    else root.append(el(b.type, {}, b.items.map((runs) => el("li", {}, runsOut(runs)))));
+    else if (b.type === "ul" || b.type === "ol") {
+      root.append(el(b.type, {}, (b.items || []).map((runs) => el("li", {}, runsOut(runs)))));
+    }
     first = false;
   }
   return { node: root, marks: [...root.querySelectorAll("mark")] };

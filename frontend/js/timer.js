@@ -4,7 +4,8 @@ function mmss(totalSeconds) {
   return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 }
 
-export function createTimer(valueNode, labelNode, boxNode) {
+/** `onOver` (optional) runs once when the countdown crosses zero while it is running. */
+export function createTimer(valueNode, labelNode, boxNode, onOver = null) {
   let handle = null;
   const stop = () => {
     if (handle) clearInterval(handle);
@@ -16,9 +17,12 @@ export function createTimer(valueNode, labelNode, boxNode) {
       boxNode.classList.remove("done");
       const started = Date.parse(startedAtIso) || Date.now();
       const total = Math.max(1, Number(minutes) || 20) * 60;
+      let wasOver = null;
       const tick = () => {
         const left = total - (Date.now() - started) / 1000;
         const over = left < 0;
+        if (over && wasOver === false && onOver) onOver();
+        wasOver = over;
         valueNode.textContent = `${over ? "+" : ""}${mmss(left)}`;
         labelNode.textContent = over ? "Over time" : "Time left";
         boxNode.classList.toggle("low", !over && left < 120);

@@ -4,7 +4,6 @@ Debian's Chromium through Playwright. Without /usr/bin/chromium they skip, or fa
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import skip_or_fail
+from tests.conftest import free_port, skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -26,12 +25,6 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
                "--disable-sync", "--no-first-run"]
 READY_TIMEOUT_S = 180
 DESKTOP = {"width": 1000, "height": 700}
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _ready(url: str) -> bool:
@@ -57,7 +50,7 @@ def chromium(request: pytest.FixtureRequest) -> str:
 def live_server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m app` on a free loopback port with its own data directory; stopped after the session."""
     data = tmp_path_factory.mktemp("e2e-data")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATA_DIR": str(data), "PORT": str(port), "HOST": "127.0.0.1",
            "LITELLM_LOCAL_MODEL_COST_MAP": "True", "HF_HUB_OFFLINE": "1", "LOG_LEVEL": "WARNING",

@@ -32,10 +32,10 @@ def test_full_interview_from_clarifying_question_to_highlighted_scorecard(sessio
     expect(page.locator("#transcript .kind-clarification")).to_contain_text("4,000")
     expect(page.locator("#grade-btn")).to_be_disabled()
 
-    # Shift+Enter is a new line; Enter sends. The follow-up probe arrives as a message over the stream.
+    # Enter is a new line; Ctrl+Enter sends. The follow-up probe comes back in the POST's reply.
     box = page.locator("#composer-text")
     box.fill(ANSWER_LINES[0])
-    box.press("Shift+Enter")
+    box.press("Enter")
     box.press_sequentially(ANSWER_LINES[1][:40])
     assert "\n" in box.input_value()
     expect(page.locator("#transcript .msg-candidate")).to_have_count(1)
@@ -46,7 +46,7 @@ def test_full_interview_from_clarifying_question_to_highlighted_scorecard(sessio
     expect(probe).to_contain_text("Follow-up")
     expect(page.locator("#grade-btn")).to_be_enabled()
     page.evaluate("window.scrollTo(0, 0)")
-    session.shot("1-interview", readme_as="interview")
+    session.shot("1-interview")
 
     # The draft and the interview itself survive a reload.
     box.fill("A draft about the rollout")
@@ -75,7 +75,7 @@ def test_full_interview_from_clarifying_question_to_highlighted_scorecard(sessio
     for text in marks.all_inner_texts():
         assert text.strip() and " ".join(text.split()) in " ".join(answers.split()), text
     page.locator("#scorecard-slot").scroll_into_view_if_needed()
-    session.shot("1-scorecard", readme_as="scorecard")
+    session.shot("1-scorecard")
 
     # The study section opens in place; a criterion can be contested; a strong answer can be revealed.
     first = card.locator(".criterion").first
@@ -133,6 +133,7 @@ def test_two_graded_sessions_show_on_the_progress_chart(session: Session) -> Non
     # Each practised competency has a line through its two sessions.
     expect(page.locator("svg.chart polyline").first).to_be_attached()
     assert page.locator("svg.chart").first.locator("circle.dot").count() == 2
+    expect(page.locator("svg.chart text.date").first).to_have_text(re.compile(r"[A-Za-z]{3}"))  # dated axis
     expect(page.locator("#practise-next")).to_be_visible()
     session.shot("3-progress", full_page=True)
 
@@ -204,7 +205,7 @@ def test_failures_show_inline_and_retry_repeats_the_request(session: Session) ->
     handler, calls = _fail_once("abort")
     page.route("**/api/interviews/*/messages", handler)
     page.locator("#composer-text").fill(ANSWER_LINES[0])
-    page.locator("#composer-text").press("Enter")
+    page.locator("#composer-text").press("Control+Enter")
     error = page.locator("#iv-status .notice-error")
     expect(error).to_be_visible()
     expect(page.locator("#composer-text")).to_have_value(ANSWER_LINES[0])

@@ -1,18 +1,20 @@
-"""The frontend's text helpers, run in the browser: Markdown becomes only safe DOM nodes, and quotes are found
-and highlighted inside text without ever parsing it as HTML."""
+"""The frontend's text helpers, run in the browser: a section's blocks (Markdown parsed on the server by
+app/markdown.py) become only safe DOM nodes, and quotes are found and highlighted inside text without ever parsing
+it as HTML."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page
 
+from app.markdown import blocks
 from tests.e2e.conftest import Session
 
 pytestmark = pytest.mark.e2e
 
-RENDER = """async (md) => {
-  const { renderMarkdown } = await import('/js/text.js');
-  const { node, marks } = renderMarkdown(md, { highlight: 'RAG changes what the model knows. Use RAG for facts.' });
+RENDER = """async (blocks) => {
+  const { renderBlocks } = await import('/js/text.js');
+  const { node, marks } = renderBlocks(blocks, { highlight: 'RAG changes what the model knows. Use RAG for facts.' });
   const tags = [...node.querySelectorAll('*')].map((n) => n.tagName.toLowerCase());
   const attrs = [...node.querySelectorAll('*')].flatMap((n) => [...n.attributes].map((a) => a.name));
   return { tags: [...new Set(tags)].sort(), attrs: [...new Set(attrs)].sort(), text: node.textContent,
@@ -37,7 +39,7 @@ def test_markdown_renders_only_allowed_nodes_and_highlights_the_snippet(session:
           "A useful rule: **RAG changes what the model knows**. Use RAG for facts.\n\n"
           "- item <img src=x onerror=alert(1)>\n- [a link](javascript:alert(2)) <script>alert(3)</script>\n\n"
           "1. first\n2. second\n")
-    out = page.evaluate(RENDER, md)
+    out = page.evaluate(RENDER, [b.model_dump() for b in blocks(md)])
     assert set(out["tags"]) <= {"div", "h3", "h4", "p", "ul", "ol", "li", "strong", "em", "code", "mark"}
     assert out["attrs"] == ["class"]
     assert "<img src=x onerror=alert(1)>" in out["text"] and "<script>alert(3)</script>" in out["text"]

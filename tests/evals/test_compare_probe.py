@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from app.compose import make_grader
 from app.grading import EmbeddedGrader
-from app.grading.llm_judge import make_llm_grader
 from app.settings import ROOT, get_settings
 from evals import compare, probe
 from evals.items import load_gold
@@ -40,8 +40,8 @@ def test_compare_puts_the_judge_beside_the_embedded_grader(scripted: ScriptedLLM
     from evals.__main__ import main
 
     scripted.responder = long_winded
-    judge = make_llm_grader(MODEL, llm_settings(tmp_path, scripted.base_url),
-                            fallback=EmbeddedGrader(HashEmbedder()))
+    judge = make_grader(llm_settings(tmp_path, scripted.base_url), EmbeddedGrader(HashEmbedder()), model=MODEL,
+                        mode="llm")
     a = run(EmbeddedGrader(HashEmbedder()), ITEMS, "gold-test", quiet=True, resamples=30)
     b = run(judge, ITEMS, "gold-test", quiet=True, resamples=30, concurrency=2)
     table = compare.markdown([a, b])
@@ -62,8 +62,8 @@ def test_probes_catch_a_verbosity_biased_judge_and_pass_the_embedded_grader(scri
                                                                             tmp_path: Path) -> None:
     scripted.responder = long_winded
     short = [i.model_copy(update={"answer": " ".join(i.answer.split()[:60])}) for i in ITEMS]
-    judge = make_llm_grader(MODEL, llm_settings(tmp_path, scripted.base_url),
-                            fallback=EmbeddedGrader(HashEmbedder()))
+    judge = make_grader(llm_settings(tmp_path, scripted.base_url), EmbeddedGrader(HashEmbedder()), model=MODEL,
+                        mode="llm")
     result = probe.run_probes(judge, short, repeats=2, concurrency=2)
     by = {p["probe"]: p for p in result["probes"]}
     assert set(by) == {"verbosity", "order", "consistency", "injection", "rubric_echo"}

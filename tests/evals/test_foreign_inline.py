@@ -9,7 +9,7 @@ import pytest
 
 from app.grading import EmbeddedGrader
 from app.settings import ROOT
-from evals.foreign import FOREIGN, load_foreign
+from evals.foreign import FOREIGN, FOREIGN_CALIB, load_foreign
 from evals.inline import inline_rubric, run_inline
 from evals.items import load_gold
 from tests.fakes import HashEmbedder
@@ -54,6 +54,13 @@ def test_the_committed_foreign_set_loads_as_a_held_out_test_set() -> None:
     assert all(i.id.startswith("fr-") for i in items)
     assert {i.kind for i in items if i.expected} and all(i.band for i in items)
     assert not {i.id for i in items} & {i.id for i in GOLD}
+
+
+def test_the_foreign_calibration_set_is_its_own_split_on_other_questions() -> None:
+    calib, test = load_foreign(FOREIGN_CALIB), load_foreign()
+    assert len(calib) >= 60 and {i.split for i in calib} == {"calib"}
+    assert all(i.id.startswith("fc-") for i in calib)
+    assert not {i.rubric.question for i in calib} & {i.rubric.question for i in test}
 
 
 def test_inline_rubrics_keep_only_what_the_endpoint_accepts() -> None:

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from app.compose import make_grader
 from app.grading import EmbeddedGrader
-from app.grading.llm_judge import make_llm_grader
 from app.settings import ROOT, Settings, get_settings
 from evals.drift import compare
 from evals.items import EvalItem, load_gold
@@ -60,7 +60,7 @@ def mixed(items: list[EvalItem], bad: dict[str, list[EvalItem]], **reply: Any) -
 
 
 def judge(settings: Settings) -> Any:
-    return make_llm_grader(MODEL, settings, fallback=EmbeddedGrader(HashEmbedder()))
+    return make_grader(settings, EmbeddedGrader(HashEmbedder()), model=MODEL, mode="llm")
 
 
 def settings_for(tmp_path: Path, server: ScriptedLLM, **kw: Any) -> Settings:

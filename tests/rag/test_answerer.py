@@ -4,6 +4,7 @@ definitions never declined, and one-sentence declines."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -125,6 +126,36 @@ def test_prepare_retrieves_once_and_reports_its_signals(retriever: HybridRetriev
     p = a.prepare("How should I monitor a model for drift in production?")
     assert len(emb.calls) - before == 1  # the question, embedded once
     assert p.signals is not None and 0 <= p.signals.body_coverage <= 1 and p.sentences == len(_pieces(p.answer))
+
+
+def test_every_guide_sentence_is_scored_and_the_best_ones_join_the_pool(retriever: HybridRetriever) -> None:
+    """The reranker scores the whole guide, so the chunk holding the best sentence is a candidate even when
+    chunk retrieval ranks it low."""
+    a = ExtractiveAnswerer(retriever, min_similarity=0.05)
+    q = "Which checks catch a labeller who guesses?"
+    r = retriever.search(q, k=6)
+    assert r.qvec is not None and r.chunk_sims
+    scored = a.ranker.score(q, r.qvec, r.chunk_sims)
+    assert scored.features.shape == (len(a.ranker.flat), 6) and len(scored.scores) == len(a.ranker.flat)
+    best_chunk = retriever.chunks[int(retriever.sentences.owner[int(scored.scores.argmax())])]
+    assert best_chunk.id in {c.id for c in a.pool_chunks(r, scored)}
+    pool = a.ranker.candidates(scored, [best_chunk])
+    assert max(c.score for c in pool) == float(scored.scores.max())
+
+
+def test_the_decline_decision_keeps_its_out_of_fold_figures(tmp_path: Path) -> None:
+    import numpy as np
+
+    from rag.signals import FEATURES, Signals, fit
+
+    rng = np.random.default_rng(0)
+    sigs = [Signals(*(rng.random(len(FEATURES)) + (0.5 if i % 2 else 0.0))) for i in range(40)]
+    model = fit(sigs, [rng.normal(size=4) for _ in sigs], [bool(i % 2) for i in range(40)],
+                [0.5] * 40, "t", "hash")
+    assert 0.0 < model.cv_precision <= 1.0 and 0.0 < model.cv_recall <= 1.0
+    path = tmp_path / "decline.json"
+    model.save(path)
+    assert DeclineModel.load(path) == model
 
 
 def test_plain_strips_markdown_emphasis_and_list_markers() -> None:

@@ -59,3 +59,26 @@ def test_sentence_vectors_are_cached_on_disk_across_restarts(tmp_path: Path) -> 
     changed = SentenceMatrix(chunks, emb2)
     changed.warm(cache)  # another embedder: the cache is stale, so it embeds and rewrites it
     assert emb2.calls and changed.vectors.shape[1] == 128
+
+
+def test_sentence_windows_embed_each_sentence_with_its_neighbours_in_the_chunk(tmp_path: Path) -> None:
+    """Window vectors are the sentence with the one before and after it, never crossing into another chunk; a
+    cache written without windows is stale and rewritten."""
+    import numpy as np
+
+    from rag.retrieval import SentenceMatrix
+
+    chunks = chunk_guide(load_guide(ROOT / "content" / "guide"))[:3]
+    emb = HashEmbedder()
+    m = SentenceMatrix(chunks, emb)
+    first, second = m.sentences[0][0].text, m.sentences[0][1].text
+    assert m.window_texts()[0] == f"{first} {second}"
+    last_of_chunk = len(m.sentences[0]) - 1
+    assert m.sentences[1][0].text not in m.window_texts()[last_of_chunk]
+    assert np.allclose(m.windows[0], emb.embed([f"{first} {second}"])[0])
+    assert m.windows.shape == m.vectors.shape
+    cache = tmp_path / "sentence_vectors.npz"
+    np.savez(cache, key=np.array(m.key()), vectors=m.vectors)  # the old layout: sentences only
+    again = SentenceMatrix(chunks, HashEmbedder())
+    again.warm(cache)
+    assert again.embedder.calls and np.allclose(again.windows, m.windows)  # type: ignore[attr-defined]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,21 +16,16 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app.settings import ROOT
+from tests.conftest import free_port
 
 WORKERS = 4
 PER_WORKER = 40
 ROUNDS = 2
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Server:
     def __init__(self, db_url: str, data: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "DATA_DIR": str(data), "DATABASE_URL": db_url, "PORT": str(self.port),
                     "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING", "LLM_MODEL": "", "RATE_LIMIT_ADDRESS": "",

@@ -27,7 +27,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 def test_healthz_and_readyz(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     r = client.get("/readyz")
-    assert r.status_code == 200 and r.json()["checks"] == {"index": True, "database": True}
+    assert r.status_code == 200 and r.json()["checks"] == {"index": True, "database": True, "vector_store": True}
 
 
 def test_readyz_is_503_and_ask_is_503_before_the_index_loads(settings: Settings) -> None:

@@ -58,3 +58,21 @@ def test_the_api_conforms_to_its_schema(app: FastAPI) -> None:
             failures[operation.label] = f"{exc.__class__.__name__}: {str(exc)[:1500]}"
     assert operations >= 15
     assert not failures, "\n\n".join(f"{k}\n{v}" for k, v in failures.items())
+
+
+def test_every_json_response_of_every_route_is_described(app: FastAPI) -> None:
+    """Each 2xx response has a JSON schema with properties (arrays by their items), so clients know the shape."""
+    doc = app.openapi()
+    schemas = doc["components"]["schemas"]
+
+    def resolve(s: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in s:
+            s = schemas[str(s["$ref"]).rsplit("/", 1)[-1]]
+        return resolve(s["items"]) if s.get("type") == "array" else s
+
+    def described(resp: dict[str, Any]) -> bool:
+        return "properties" in resolve(resp.get("content", {}).get("application/json", {}).get("schema", {}))
+
+    undescribed = [(method, path, code) for path, ops in doc["paths"].items() for method, op in ops.items()
+                   for code, resp in op["responses"].items() if code.startswith("2") and not described(resp)]
+    assert len(doc["paths"]) >= 15 and not undescribed

@@ -19,18 +19,13 @@ from app.main import create_app
 from app.runtime import build_runtime, wait_ready
 from app.server import uvicorn_config
 from app.settings import ROOT, Settings
+from tests.conftest import free_port
 from tests.fakes import HashEmbedder, MemoryStore
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     s = Settings(data_dir=tmp_path / "data", content_dir=ROOT / "content", host="127.0.0.1", port=port,
                  header_timeout=0.5, body_timeout=0.5, log_level="WARNING", _env_file=None)  # type: ignore[call-arg]
     rt = build_runtime(s)

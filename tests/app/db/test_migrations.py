@@ -16,7 +16,8 @@ from sqlmodel import SQLModel
 from app.db import make_engine, upgrade
 from app.db.migrate import alembic_config
 
-TABLES = {"candidate", "interview_session", "turn", "grade", "criterion_grade", "dispute", "guide_exchange"}
+TABLES = {"candidate", "interview_session", "turn", "grade", "criterion_grade", "dispute", "guide_exchange",
+          "startup_event"}
 
 
 def _newest() -> str | None:

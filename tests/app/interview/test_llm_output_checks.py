@@ -9,7 +9,7 @@ import pytest
 from app.content import Question, load_bank
 from app.interview import EmbeddedInterviewer
 from app.interview.llm_interviewer import LLMInterviewer, unusable
-from app.llm import Completion, telemetry, track
+from app.llm import Completion, Telemetry, track
 from app.settings import ROOT
 from tests.fakes import HashEmbedder
 
@@ -21,6 +21,7 @@ class Canned:
 
     def __init__(self, reply: str) -> None:
         self.reply = reply
+        self.telemetry = Telemetry()
 
     def complete(self, messages: list[dict[str, str]], **_: Any) -> Completion:
         return Completion(self.reply, "openai/scripted", finish_reason="stop")
@@ -74,4 +75,3 @@ def test_a_good_reply_is_used_and_not_degraded(q: Question) -> None:
     with track() as trace:
         assert llm.clarify(q, "How many tickets are handled per month?") == GOOD
     assert not trace.is_degraded
-    telemetry.reset_stats()

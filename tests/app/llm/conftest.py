@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from app.content import QuestionBank, load_bank
-from app.llm import telemetry
 from app.settings import ROOT, Settings
 from tests.llm_server import Reply, ScriptedLLM
 
@@ -31,11 +30,6 @@ def bank() -> QuestionBank:
 def scripted() -> Iterator[ScriptedLLM]:
     with ScriptedLLM() as server:
         yield server
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counters() -> None:
-    telemetry.reset_stats()
 
 
 def llm_settings(tmp_path: Path, base_url: str, **overrides: Any) -> Settings:

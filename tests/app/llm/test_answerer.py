@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from app.llm import LLMClient, LLMConfig, stats
+from app.llm import LLMClient, LLMConfig
+from app.llm.adapters import GuideModel, answer_prompts
 from app.settings import ROOT
 from rag import ExtractiveAnswerer, build_index
 from rag.llm_answerer import LLMAnswerer, LLMGuideAnswer
@@ -29,14 +30,21 @@ def extractive() -> ExtractiveAnswerer:
 
 def answerer(base: str, extractive: ExtractiveAnswerer, timeout: float = 3.0) -> LLMAnswerer:
     client = LLMClient(LLMConfig(MODEL, role="answerer", api_base=base, api_key="k", timeout=timeout, retries=0))
-    return LLMAnswerer(client, extractive)
+    return LLMAnswerer(GuideModel(client), answer_prompts(), extractive)
 
 
-def _fallback(a: LLMGuideAnswer, extractive: ExtractiveAnswerer, reason: str) -> None:
+def stats(a: LLMAnswerer) -> dict[str, Any]:
+    """The counts of the answerer's own client (each test builds its own, so none carry over)."""
+    assert isinstance(a.model, GuideModel)
+    return a.model.client.telemetry.stats()
+
+
+def _fallback(llm: LLMAnswerer, extractive: ExtractiveAnswerer, reason: str) -> None:
+    a = llm.answer(ON_GUIDE)
     base = extractive.answer(ON_GUIDE)
     assert a.degraded and a.degraded_reason == f"answerer: {reason}"
     assert a.grounded and a.answer == base.answer and a.citations == base.citations
-    assert stats()["degraded"][f"answerer:{reason}"] == 1
+    assert stats(llm)["degraded"][f"answerer:{reason}"] == 1
 
 
 def test_a_faithful_answer_is_shown_with_verified_citations(scripted: ScriptedLLM,
@@ -59,7 +67,7 @@ def test_a_faithful_answer_is_shown_with_verified_citations(scripted: ScriptedLL
 def test_an_unsupported_claim_falls_back(scripted: ScriptedLLM, extractive: ExtractiveAnswerer) -> None:
     scripted.responder = lambda body: Reply.stream(
         f"{cited_answer(body, 1)} Fine-tuned models never hallucinate and cost nothing to serve at any scale [1].")
-    _fallback(answerer(scripted.base_url, extractive).answer(ON_GUIDE), extractive, "unsupported")
+    _fallback(answerer(scripted.base_url, extractive), extractive, "unsupported")
 
 
 @pytest.mark.parametrize("reply", [
@@ -69,7 +77,7 @@ def test_an_unsupported_claim_falls_back(scripted: ScriptedLLM, extractive: Extr
 ])
 def test_a_refusal_falls_back(scripted: ScriptedLLM, extractive: ExtractiveAnswerer, reply: str) -> None:
     scripted.enqueue(Reply.stream(reply))
-    _fallback(answerer(scripted.base_url, extractive).answer(ON_GUIDE), extractive, "refusal")
+    _fallback(answerer(scripted.base_url, extractive), extractive, "refusal")
 
 
 @pytest.mark.parametrize("leak", [
@@ -81,13 +89,13 @@ def test_a_refusal_falls_back(scripted: ScriptedLLM, extractive: ExtractiveAnswe
 def test_leaked_markers_or_prompt_text_fall_back(scripted: ScriptedLLM, extractive: ExtractiveAnswerer,
                                                  leak: str) -> None:
     scripted.responder = lambda body: Reply.stream(f"{cited_answer(body, 1)} {leak} [1].")
-    _fallback(answerer(scripted.base_url, extractive).answer(ON_GUIDE), extractive, "echo")
+    _fallback(answerer(scripted.base_url, extractive), extractive, "echo")
 
 
 def test_a_sentence_without_a_valid_citation_falls_back(scripted: ScriptedLLM,
                                                         extractive: ExtractiveAnswerer) -> None:
     scripted.responder = lambda body: Reply.stream(f"{cited_answer(body, 1)} And that is the whole story [42].")
-    _fallback(answerer(scripted.base_url, extractive).answer(ON_GUIDE), extractive, "uncited")
+    _fallback(answerer(scripted.base_url, extractive), extractive, "uncited")
 
 
 def test_citations_to_excerpts_never_given_are_removed_and_flagged(scripted: ScriptedLLM,
@@ -116,10 +124,11 @@ def test_weak_retrieval_declines_without_calling_the_model(scripted: ScriptedLLM
 def test_faults_fall_back_to_the_extractive_answer(scripted: ScriptedLLM, extractive: ExtractiveAnswerer,
                                                    reply: Reply, reason: str) -> None:
     scripted.enqueue(reply)
-    a = answerer(scripted.base_url, extractive, timeout=1.0).answer(ON_GUIDE)
+    llm = answerer(scripted.base_url, extractive, timeout=1.0)
+    a = llm.answer(ON_GUIDE)
     assert a.degraded and a.degraded_reason == f"answerer: {reason}"
     assert a.grounded and a.answer == extractive.answer(ON_GUIDE).answer
-    assert stats()["degraded"][f"answerer:{reason}"] == 1
+    assert stats(llm)["degraded"][f"answerer:{reason}"] == 1
 
 
 def test_refused_connection_falls_back(extractive: ExtractiveAnswerer) -> None:

@@ -20,8 +20,11 @@ from tests.fakes import HashEmbedder, MemoryStore
 from tests.llm_server import Reply, ScriptedLLM
 
 QID = "support-reply-drafts"
+# A full answer (over flow.THIN_WORDS words), so the interviewer replies rather than nudging for more.
 ANSWER = ("I would build reply drafts for support agents, who review every draft before sending, so a human stays in "
-          "the loop. Drafts are grounded with retrieval over each customer's help centre and past tickets.")
+          "the loop. Drafts are grounded with retrieval over each customer's help centre and past tickets. I would "
+          "start with the ten most common ticket types, measure acceptance rate and handle time against a holdout "
+          "group, and suppress drafts whose confidence is low so that nothing invents a refund or a policy.")
 PROBE_ANSWER = ("I'd measure acceptance rate and handle time against a holdout, and suppress low-confidence drafts so "
                 "nothing invents a refund.")
 
@@ -71,16 +74,20 @@ def test_full_interview_through_litellm(client: TestClient, server: ScriptedLLM)
     sid, h, body = start(client)
     assert not body["degraded"] and body["messages"][0]["text"].startswith("Good to meet you")
     assert "20 minutes" in body["messages"][0]["text"]
+    shown = list(body["messages"])  # what the browser renders: the interviewer messages the POSTs return
 
     r = client.post(f"/api/interviews/{sid}/messages", json={"text": "How many tickets are handled per month?"},
                     headers=h).json()
     assert r["received"]["kind"] == "clarifying_question" and not r["degraded"]
+    shown += r["messages"]
 
     r = client.post(f"/api/interviews/{sid}/messages", json={"text": ANSWER}, headers=h).json()
     assert r["received"]["kind"] == "answer" and not r["degraded"]
+    shown += r["messages"]
     while r["state"] == "follow_up":
         assert r["messages"][-1]["kind"] == "probe"
         r = client.post(f"/api/interviews/{sid}/messages", headers=h, json={"text": PROBE_ANSWER}).json()
+        shown += r["messages"]
     assert r["state"] == "ready_to_grade"
 
     card = client.post(f"/api/interviews/{sid}/grade", headers=h).json()
@@ -98,8 +105,9 @@ def test_full_interview_through_litellm(client: TestClient, server: ScriptedLLM)
     assert len(judged) == 1 and ANSWER in judged[0]["messages"][1]["content"]
     assert PROBE_ANSWER in judged[0]["messages"][1]["content"]
 
-    events = client.get(f"/api/interviews/{sid}/stream", headers=h).text
-    assert "event: delta" in events and "Good to meet you" in events  # the same SSE path as ever
+    # The replies the POSTs returned are the stored interviewer turns, whole and in order: nothing arrives later.
+    stored = [m for m in view["messages"] if m["role"] == "interviewer" and m["kind"] != "scorecard"]
+    assert [(m["id"], m["text"]) for m in shown] == [(m["id"], m["text"]) for m in stored]
 
 
 def test_guide_answer_through_litellm(client: TestClient) -> None:
@@ -155,6 +163,33 @@ def test_grading_faults_degrade_to_the_embedded_scorecard(client: TestClient, se
     assert stored["state"] == "graded" and stored["scorecard"]["degraded"]
 
 
+def test_stateless_grading_uses_the_configured_judge(client: TestClient, server: ScriptedLLM) -> None:
+    server.responder = lambda body: Reply.json(judge_json(body, 3)) if is_judge(body) else polite_model(body)
+    r = client.post("/api/grade", json={"question_id": QID, "answer": ANSWER})
+    assert r.status_code == 200, r.text
+    card = r.json()
+    assert card["grader"]["kind"] == "llm" and card["grader"]["model"] == "openai/scripted" and not card["degraded"]
+    assert [c["level"] for c in card["criteria"]] == [3] * len(card["criteria"])
+    assert any(is_judge(b) for b in server.requests)
+
+
+def test_stateless_grading_degrades_when_the_judge_fails(client: TestClient, server: ScriptedLLM) -> None:
+    server.responder = lambda body: Reply.error(503) if is_judge(body) else polite_model(body)
+    card = client.post("/api/grade", json={"question_id": QID, "answer": ANSWER + " Cache replies per tenant."}).json()
+    assert card["degraded"] and card["degraded_reason"] == "judge: server_error"
+    assert card["grader"]["kind"] == "embedded" and card["grader"]["fallback_for"]["kind"] == "llm"
+
+
+def test_stateless_grading_in_ensemble_mode(tmp_path: Path, scripted: ScriptedLLM) -> None:
+    scripted.responder = lambda body: (Reply.json(judge_json(body, 3)) if is_judge(body) else polite_model(body))
+    c = app_client(llm_settings(tmp_path, scripted.base_url, grader_mode="ensemble"))
+    try:
+        card = c.post("/api/grade", json={"question_id": QID, "answer": ANSWER}).json()
+        assert card["grader"]["kind"] == "ensemble" and set(card["grader"]["levels"]) == {"llm", "embedded"}
+    finally:
+        c.__exit__(None, None, None)
+
+
 def test_a_dead_provider_never_hangs_a_request(tmp_path: Path, scripted: ScriptedLLM) -> None:
     scripted.responder = lambda body: Reply.slow(30)
     c = app_client(llm_settings(tmp_path, scripted.base_url, llm_timeout=1.0, llm_retries=3))
@@ -204,7 +239,7 @@ def test_llm_start_up_failure_serves_the_embedded_components(tmp_path: Path, scr
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     from app.llm import LLMClient
 
-    def broken(self: LLMClient, config: object) -> None:
+    def broken(self: LLMClient, *args: object, **kwargs: object) -> None:
         raise ImportError("litellm is missing")
 
     monkeypatch.setattr(LLMClient, "__init__", broken)

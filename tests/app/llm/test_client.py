@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,6 @@ from app.llm import (
     LLMTimeout,
     LLMUnreachable,
     ReplyCache,
-    stats,
     track,
 )
 from app.llm.telemetry import merge_usage
@@ -117,10 +117,11 @@ def test_an_empty_stream_is_empty(scripted: ScriptedLLM) -> None:
 
 def test_refused_connection_is_unreachable() -> None:
     t0 = time.monotonic()
+    c = client(refused_url(), retries=2)
     with pytest.raises(LLMUnreachable):
-        client(refused_url(), retries=2).complete(HI)
+        c.complete(HI)
     assert time.monotonic() - t0 < 2.0
-    assert stats()["errors"]["judge:unreachable"] == 3  # the first try and two retries
+    assert c.telemetry.stats()["errors"]["judge:unreachable"] == 3  # the first try and two retries
 
 
 def test_retries_recover_from_a_429(scripted: ScriptedLLM) -> None:
@@ -197,11 +198,11 @@ def test_client_refuses_to_block_its_own_loop() -> None:
     async def inner() -> None:
         c.complete(HI)
 
-    with pytest.raises(RuntimeError, match="LLM loop"):
+    with pytest.raises(RuntimeError, match="running event loop"):
         c.run(_call_on_loop(inner))
 
 
-async def _call_on_loop(fn):  # type: ignore[no-untyped-def]
+async def _call_on_loop(fn: Callable[[], Awaitable[None]]) -> None:
     await fn()
 
 

@@ -12,7 +12,7 @@ from app.content import Question, QuestionBank
 from app.grading import from_question
 from app.interview import EmbeddedInterviewer
 from app.interview.llm_interviewer import LeakGuard, LLMInterviewer, private_texts
-from app.llm import Completion, LLMClient, LLMConfig, stats, track
+from app.llm import Completion, LLMClient, LLMConfig, track
 from app.llm.prompts import PROMPTS_DIR
 from tests.app.llm.conftest import MODEL
 from tests.fakes import HashEmbedder
@@ -155,7 +155,7 @@ def test_faults_fall_back_to_the_embedded_wording(scripted: ScriptedLLM, q: Ques
             assert iv.clarify(q, "How many tickets per month?") == embedded.clarify(q, "How many tickets per month?")
             assert iv.probe(q, crit) == embedded.probe(q, crit)
     assert trace.is_degraded and {d.reason for d in trace.degraded} == {reason}
-    assert stats()["degraded"][f"interviewer:{reason}"] == len(trace.degraded)
+    assert iv.client.telemetry.stats()["degraded"][f"interviewer:{reason}"] == len(trace.degraded)
 
 
 def test_notes_are_the_fixed_notices(scripted: ScriptedLLM) -> None:

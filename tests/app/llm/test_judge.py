@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
+from app.compose import make_grader
 from app.content import QuestionBank
 from app.grading import EmbeddedGrader, GradingRubric, Scorecard, from_question
 from app.grading.ensemble import EnsembleGrader, combine_level
-from app.grading.llm_judge import LLMJudge, make_llm_grader, parse_reply
+from app.grading.llm_judge import LLMJudge, parse_reply
 from app.grading.types import CriterionResult, Overall
-from app.llm import LLMBadOutput, LLMClient, LLMConfig, ReplyCache, stats, track
+from app.llm import LLMBadOutput, LLMClient, LLMConfig, ReplyCache, track
 from tests.app.llm.conftest import MODEL, fenced_answer, judge_json
 from tests.fakes import FakeGrader, HashEmbedder
 from tests.llm_server import Reply, ScriptedLLM, refused_url
@@ -106,13 +107,14 @@ def test_malformed_reply_gets_one_repair(scripted: ScriptedLLM, rubric: GradingR
 def test_malformed_twice_falls_back_to_the_embedded_grader(scripted: ScriptedLLM, rubric: GradingRubric,
                                                            bad: str) -> None:
     scripted.enqueue(Reply.text(bad), Reply.text(bad))
-    card = judge(scripted.base_url).grade(rubric, ANSWER)
+    j = judge(scripted.base_url)
+    card = j.grade(rubric, ANSWER)
     embedded = EmbeddedGrader(HashEmbedder()).grade(rubric, ANSWER)
     assert card.degraded and card.degraded_reason == "judge: malformed_output"
     assert [c.level for c in card.criteria] == [c.level for c in embedded.criteria]
     assert card.grader["kind"] == "embedded" and card.grader["fallback_for"]["model"] == MODEL
     assert any("embedded grader" in f for f in card.flags)
-    assert len(scripted.requests) == 2 and stats()["degraded"]["judge:malformed_output"] == 1
+    assert len(scripted.requests) == 2 and j.client.telemetry.stats()["degraded"]["judge:malformed_output"] == 1
 
 
 def test_parse_reply_demands_every_criterion_once(rubric: GradingRubric) -> None:
@@ -138,11 +140,12 @@ def test_parse_reply_demands_every_criterion_once(rubric: GradingRubric) -> None
 def test_provider_faults_degrade_to_the_embedded_grade(scripted: ScriptedLLM, rubric: GradingRubric,
                                                        reply: Reply, reason: str) -> None:
     scripted.enqueue(reply)
+    j = judge(scripted.base_url, timeout=1.0)
     with track() as trace:
-        card = judge(scripted.base_url, timeout=1.0).grade(rubric, ANSWER)
+        card = j.grade(rubric, ANSWER)
     assert card.degraded and card.degraded_reason == f"judge: {reason}"
     assert card.overall is not None and card.criteria
-    assert trace.is_degraded and stats()["degraded"][f"judge:{reason}"] == 1
+    assert trace.is_degraded and j.client.telemetry.stats()["degraded"][f"judge:{reason}"] == 1
 
 
 def test_refused_connection_degrades_and_is_logged(rubric: GradingRubric, caplog: pytest.LogCaptureFixture) -> None:
@@ -224,15 +227,16 @@ def test_grade_many_runs_calls_concurrently_and_in_order(scripted: ScriptedLLM, 
     assert j.usage["calls"] == len(answers)
 
 
-def test_make_llm_grader_is_the_eval_hook(scripted: ScriptedLLM, rubric: GradingRubric, tmp_path: Path) -> None:
+def test_the_composition_root_builds_the_judge_and_the_ensemble(scripted: ScriptedLLM, rubric: GradingRubric,
+                                                                 tmp_path: Path) -> None:
     from tests.app.llm.conftest import llm_settings
 
     scripted.responder = ok(2)
     s = llm_settings(tmp_path, scripted.base_url)
-    g = make_llm_grader(MODEL, s, fallback=EmbeddedGrader(HashEmbedder()))
+    g = make_grader(s, EmbeddedGrader(HashEmbedder()), model=MODEL)
     assert g.fingerprint["kind"] == "llm" and g.grade(rubric, ANSWER).overall is not None
     assert s.llm_cache_path.exists()
-    e = make_llm_grader(MODEL, s, fallback=EmbeddedGrader(HashEmbedder()), mode="ensemble")
+    e = make_grader(s, EmbeddedGrader(HashEmbedder()), model=MODEL, mode="ensemble")
     assert e.fingerprint["kind"] == "ensemble"
 
 
@@ -243,7 +247,7 @@ def test_eval_runner_completes_through_litellm(scripted: ScriptedLLM, rubric: Gr
 
     scripted.responder = ok(2)
     s = llm_settings(tmp_path, scripted.base_url)
-    grader = make_llm_grader(MODEL, s, fallback=EmbeddedGrader(HashEmbedder()))
+    grader = make_grader(s, EmbeddedGrader(HashEmbedder()), model=MODEL)
     item = items_mod.EvalItem(id="one", rubric=rubric, answer=ANSWER)
     record = runner.run(grader, [item, item.model_copy(update={"id": "two"})], "scripted", repeats=2, quiet=True)
     assert record.grader["kind"] == "llm" and record.metrics["consistency"]["max_spread"] == 0

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from app.compose import make_grader
 from app.content import QuestionBank
 from app.grading import EmbeddedGrader, from_question
-from app.grading.llm_judge import make_llm_grader
 from app.interview import EmbeddedInterviewer
 from app.interview.llm_interviewer import LLMInterviewer
 from app.llm import LLMClient, LLMConfig
@@ -46,7 +46,7 @@ def test_live_completion(live_settings: Settings) -> None:
 def test_live_judge_and_interviewer(live_settings: Settings, bank: QuestionBank) -> None:
     q = bank.get("support-reply-drafts")
     assert q is not None
-    judge = make_llm_grader(MODEL, live_settings, fallback=EmbeddedGrader(HashEmbedder()))
+    judge = make_grader(live_settings, EmbeddedGrader(HashEmbedder()), model=MODEL, mode="llm")
     card = judge.grade(from_question(q), ANSWER)
     assert not card.degraded, card.degraded_reason
     assert all(e in ANSWER for c in card.criteria for e in c.evidence)
