@@ -59,7 +59,7 @@ from rag.lexical import tokenize
 
 log = logging.getLogger(__name__)
 
-GRADER_VERSION = "embedded-2"
+GRADER_VERSION = "embedded-2.1"
 PARAMS_FILE = Path(__file__).parent / "params.json"
 MAX_EVIDENCE = 2
 RELEVANT = 0.35  # a sentence this close to one of a criterion's points is about that criterion
@@ -68,6 +68,8 @@ INJECTION_SIM = 0.62  # this close to a grader-directed instruction (injection_p
 ECHO_SIM = 0.80  # this close to a line of visible rubric text, with little of its own, is an echo
 MIN_NOVEL = 2  # content words a sentence must add beyond the rubric's visible wording (or carry a number)
 MIN_NOVEL_SHARE = 0.15  # ... and at least this share of its content words must be its own
+ECHO_NEAR = 0.65  # ... rules that apply only to a sentence this close in meaning to a line of the rubric: a
+# candidate who states the top anchor's decision in the rubric's words has said something, an echo has not
 ECHO_FLAG_WORDS = 4  # a sentence dropped for echoing is reported only when it has this many content words
 COVERED = 0.30  # a point is shown when some window is this close to it (fitted on the feedback set's calib rows)
 FILLER_MARGIN = 0.05  # a vague sentence must be this much closer to the rubric than to generic filler
@@ -321,8 +323,8 @@ class EmbeddedGrader:
             has_number = any(ch.isdigit() for ch in norm)
             if inj[i] >= INJECTION_SIM:
                 flags.append("instructions_ignored")
-            elif ((len(novel) < MIN_NOVEL and not has_number) or (echo[i] >= ECHO_SIM and len(novel) <= 3)
-                  or len(novel) < MIN_NOVEL_SHARE * len(words)):
+            elif ((echo[i] >= ECHO_SIM and len(novel) <= 3) or (echo[i] >= ECHO_NEAR and (
+                    (len(novel) < MIN_NOVEL and not has_number) or len(novel) < MIN_NOVEL_SHARE * len(words)))):
                 if len(words) >= ECHO_FLAG_WORDS:  # a two-word connective ("That fits our problem.") echoes nothing
                     flags.append("rubric_echo_ignored")
             elif rel[i] < OFF_RUBRIC:

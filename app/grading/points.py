@@ -84,6 +84,10 @@ def visible_text(rubric: GradingRubric) -> list[str]:
         out += [c.name, c.description, *c.levels.values()]
         if c.id != REFERENCE_CRITERION:  # a generated criterion's "concepts" are the reference's own sentences
             out += c.concepts
+    if len(rubric.criteria) > 1:  # what a candidate can paste in one go: every name, description or top anchor
+        crits = sorted(rubric.criteria, key=lambda c: c.id)  # in a fixed order, so the grade ignores criterion order
+        out += ["; ".join(c.name for c in crits), "; ".join(c.description for c in crits),
+                "; ".join(c.levels[3] for c in crits if 3 in c.levels)]
     return out
 
 

@@ -128,3 +128,19 @@ def test_grades_a_rubric_it_has_never_seen(grader: EmbeddedGrader) -> None:
                                 "against the user's declared allergens and we never suggest an unverified recipe.")
     poor = grader.grade(rubric, "I would build the assistant with a large model and ship it quickly to users.")
     assert good.overall and poor.overall and good.overall.score > poor.overall.score
+
+
+def test_a_decision_stated_in_the_rubrics_own_words_is_not_an_echo(grader: EmbeddedGrader,
+                                                                     bank: QuestionBank) -> None:
+    """A strong answer naming the metrics the top anchor names keeps that sentence; a pasted summary does not."""
+    q = bank.get("support-reply-drafts")
+    assert q is not None
+    rubric = from_question(q)
+    strong = next(e.text for e in q.exemplars if e.id == "strong-prose")
+    assert "holdout group" in strong  # "Online I'd track draft acceptance rate, ... against a holdout group."
+    pasted = "In summary, this answer covers: " + "; ".join(c.description for c in rubric.criteria)
+    card = grader.grade(rubric, strong + "\n" + pasted)
+    evidence = " ".join(e for c in card.criteria for e in c.evidence)
+    assert "holdout group" in evidence
+    assert "In summary, this answer covers" not in evidence
+    assert any("repeat the rubric" in f for f in card.flags)
