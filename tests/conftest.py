@@ -135,3 +135,22 @@ def chroma_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def fresh_redis_prefix(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A key prefix of its own on the session's Redis, its keys deleted afterwards; skips (or fails) without Redis."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=1)
+    try:
+        client.ping()
+    except Exception as exc:
+        skip_or_fail(request, f"Redis unreachable at {REDIS_URL}: {exc.__class__.__name__}")
+    prefix = f"casewise-test-{secrets.token_hex(6)}"
+    yield prefix
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)

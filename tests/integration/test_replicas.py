@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app.settings import ROOT
-from tests.conftest import _fresh_pg_database, free_port, skip_or_fail
+from tests.conftest import REDIS_URL, _fresh_pg_database, free_port, fresh_redis_prefix
 
 pytestmark = [pytest.mark.postgres, pytest.mark.chroma_server]
 
@@ -40,7 +40,6 @@ PROBE_ANSWER = ("I'd measure acceptance rate and handle time against a holdout, 
                 "nothing invents a refund. Each week we'd review a sample of sent drafts with team leads, label the "
                 "errors by type, and fix retrieval or prompts for the most common ones before widening the rollout.")
 CANDIDATE_LIMIT = 40  # per minute, shared through Redis
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 class Replica:
@@ -84,18 +83,7 @@ class Replica:
 
 @pytest.fixture(scope="module")
 def redis_prefix(request: pytest.FixtureRequest) -> Iterator[str]:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except Exception as exc:
-        skip_or_fail(request, f"Redis unreachable at {REDIS_URL}: {exc.__class__.__name__}")
-    prefix = f"casewise-test-{secrets.token_hex(4)}"
-    yield prefix
-    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-    if keys:
-        client.delete(*keys)
+    yield from fresh_redis_prefix(request)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ without calling the model. An unreachable Redis degrades to no cache, never to a
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,26 +15,13 @@ import pytest
 from app.llm.cache import ReplyCache, make_reply_cache
 from app.settings import Settings
 from rag.embedcache import RedisCachedEmbedder
-from tests.conftest import skip_or_fail
+from tests.conftest import REDIS_URL, fresh_redis_prefix
 from tests.fakes import HashEmbedder
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
 def prefix(request: pytest.FixtureRequest) -> Iterator[str]:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=1)
-    try:
-        client.ping()
-    except Exception as exc:
-        skip_or_fail(request, f"Redis unreachable at {REDIS_URL}: {exc.__class__.__name__}")
-    p = f"test-{secrets.token_hex(6)}"
-    yield p
-    keys = list(client.scan_iter(match=f"{p}:*"))
-    if keys:
-        client.delete(*keys)
+    yield from fresh_redis_prefix(request)
 
 
 def _client() -> object:
