@@ -27,7 +27,7 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 # Requests that grade or retrieve: each costs tens to hundreds of milliseconds of CPU.
-EXPENSIVE_SUFFIXES = ("/grade", "/disputes", "/api/guide/ask")
+EXPENSIVE_SUFFIXES = ("/grade", "/disputes", "/api/guide/ask", "/api/guide/ask/stream")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Measured on hand-labelled sets written before the grader was tuned (evals/datasets/feedback and disputes):
 - a "missing" claim (no window of the answer covers the point) is wrong when a person marked the point covered;
 - a covered point's quoted sentence should be routed to the criterion the point belongs to;
-- a fair dispute should raise the level, an unfair one never.
+- a fair dispute should raise the level, an unfair one never. Without `--split test`, the dispute calibration
+  set (evals/datasets/disputes_calib, written blind, for tuning the dispute rules) is reported too.
 
     python -m evals.feedback [--split test]
 """
@@ -97,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     grader = EmbeddedGrader(make_embedder(get_settings()))
     cov = coverage(grader, _rows(DATASETS / "feedback" / "coverage.jsonl", args.split), args.quiet)
     dis = disputes(grader, _rows(DATASETS / "disputes" / "disputes.jsonl", args.split), args.quiet)
-    sys.stdout.write(json.dumps({"split": args.split or "all", "coverage": cov, "disputes": dis}, indent=2) + "\n")
+    out: dict[str, Any] = {"split": args.split or "all", "coverage": cov, "disputes": dis}
+    if args.split != "test":  # the set written blind for tuning the dispute rules (every row is calib)
+        out["disputes_calib"] = disputes(grader, _rows(DATASETS / "disputes_calib" / "disputes_calib.jsonl", None),
+                                         args.quiet)
+    sys.stdout.write(json.dumps(out, indent=2) + "\n")
     return 0
 
 

@@ -7,6 +7,7 @@ plus the reference answer), so the gap between the two modes measures how much t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -88,9 +89,10 @@ def run_inline(grader: Any, items: list[EvalItem], dataset: str, repeats: int = 
     resamples = opts.get("resamples", 1000)
     cued_passes = grade_passes(grader, items, repeats, quiet, concurrency, label="grading (cued)")
     inline_items = to_inline(items)
+    t0 = time.perf_counter()
     inline_passes = grade_passes(grader, inline_items, repeats, quiet, concurrency, label="grading (inline)")
     rec = run(grader, inline_items, f"{dataset}-inline", repeats=repeats, mode="inline", passes=inline_passes,
-              **opts)
+              passes_seconds=time.perf_counter() - t0, **opts)
     cued = results_for(items, cued_passes)
     rec.metrics["cued"] = metric_blocks(items, cued, resamples)
     rec.metrics["cued_vs_inline"] = compare_modes(items, cued, rec.items, resamples)

@@ -133,9 +133,9 @@ class ExtractiveAnswerer:
         return self.prepare(question).answer
 
     def prepare(self, question: str) -> Prepared:
-        r = self.retriever.search(question, k=6, mode=Mode.hybrid)
+        r = self.retriever.search(question, k=6, mode=Mode.hybrid, expand=True)
         assert r.qvec is not None
-        scored = self.ranker.score(question, r.qvec, r.chunk_sims)
+        scored = self.ranker.score(r.searched, r.qvec, r.chunk_sims)
         term = self.glossary.defined_subject(question)
         if term is not None:
             chosen = self._definition(scored, r, term)

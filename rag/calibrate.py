@@ -34,9 +34,9 @@ def fit_head(retriever: HybridRetriever, items: list[QAItem]) -> tuple[RerankHea
     for it in items:
         if not (it.answerable and it.facts) or it.kind == "definition":
             continue
-        r = retriever.search(it.question, k=6, mode=Mode.hybrid)
+        r = retriever.search(it.question, k=6, mode=Mode.hybrid, expand=True)  # as the answerer searches
         assert r.qvec is not None
-        scored = answerer.ranker.score(it.question, r.qvec, r.chunk_sims)
+        scored = answerer.ranker.score(r.searched, r.qvec, r.chunk_sims)
         for (_, s), feats in zip(answerer.ranker.flat, scored.features):
             text = s.text.lower()
             x.append(tuple(float(v) for v in feats))

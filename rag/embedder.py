@@ -121,6 +121,10 @@ class OnnxEmbedder:
             if threads:
                 opts.intra_op_num_threads = threads
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            # Idle pool threads sleep instead of spinning: on two shared cores, spinning threads take the CPU from
+            # the thread doing the work (measured on the grader's calls at load 7: 168 -> 116 ms per call, the
+            # same vectors to the bit). The cost is a wake-up per pass, invisible next to a forward pass.
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             # Without this, the arena keeps the peak of the largest batch ever seen (1.3 GB after ingesting the
             # guide, measured); freed memory goes back instead. Batches of 16 keep the peak small at no cost.
             opts.enable_cpu_mem_arena = False
@@ -129,7 +133,7 @@ class OnnxEmbedder:
         except Exception as exc:  # a corrupt export or a missing runtime: fail fast, like the torch loader
             raise EmbedderUnavailable(f"cannot load the ONNX model {path}: {exc}") from exc
         self._tok.enable_truncation(self.max_len)
-        self._tok.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - BERT's padding token, not a secret
+        self._tok.no_padding()  # each text's own tokens; embed() pads every group to its own longest text
         self.dim = int(self._session.get_outputs()[0].shape[-1] or 384)
         self._lock = threading.Lock()  # one pass at a time, as for torch: ORT already spreads a pass over the cores
         log.info("embedder %s loaded with ONNX Runtime from %s (dim=%d)", model, path, self.dim)
@@ -137,21 +141,55 @@ class OnnxEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        # Longest first, like sentence-transformers: batches of similar length pad little.
-        order = np.argsort([-len(t) for t in texts], kind="stable")
+        # Longest first by token count, then cut into groups that pad little: a three-sentence window and a
+        # four-word sentence in one pass would pad the short one to the long one's length. BERT with its
+        # attention mask gives the same vector whatever the padding (checked to the bit on the grader's calls),
+        # so the grouping changes the time, not the vectors.
+        enc = self._tok.encode_batch(texts)
+        lens = [len(e.ids) for e in enc]
+        order = sorted(range(len(texts)), key=lambda i: -lens[i])
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         with self._lock:
-            for start in range(0, len(texts), self.batch_size):
-                idx = order[start:start + self.batch_size]
-                enc = self._tok.encode_batch([texts[i] for i in idx])
-                ids = np.array([e.ids for e in enc], dtype=np.int64)
-                mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-                types = np.array([e.type_ids for e in enc], dtype=np.int64)
+            for start, stop in length_groups([lens[i] for i in order], self.batch_size, PASS_COST_TOKENS):
+                idx = order[start:stop]
+                width = lens[idx[0]]
+                ids = np.zeros((len(idx), width), dtype=np.int64)
+                mask = np.zeros((len(idx), width), dtype=np.int64)
+                types = np.zeros((len(idx), width), dtype=np.int64)
+                for row, i in enumerate(idx):
+                    ids[row, :lens[i]] = enc[i].ids
+                    mask[row, :lens[i]] = 1
+                    types[row, :lens[i]] = enc[i].type_ids
                 hidden = self._session.run(None, {"ids": ids, "mask": mask, "types": types})[0]
                 m = mask[..., None].astype(np.float32)
                 pooled = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
                 out[idx] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         return out
+
+
+# The fixed cost of one forward pass, in padded tokens' worth of work. Replaying the grader's embed calls for the
+# long answers (load 6.5 on two cores), groups cut at 32 and at 128 ran 84 and 95 ms per call against 159 ms
+# for fixed batches of 16 (spinning off in all three); the vectors are the same to the bit.
+PASS_COST_TOKENS = 32
+
+
+def length_groups(lens: list[int], max_batch: int, pass_cost: float) -> list[tuple[int, int]]:
+    """Cut texts sorted longest first into runs of at most `max_batch`, minimising padded tokens plus
+    `pass_cost` per pass (a small dynamic programme: a run's cost is its size times its first, longest text)."""
+    n = len(lens)
+    best = [0.0] + [float("inf")] * n
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        for i in range(max(0, j - max_batch), j):
+            cost = best[i] + pass_cost + (j - i) * lens[i]
+            if cost < best[j]:
+                best[j], cut[j] = cost, i
+    groups: list[tuple[int, int]] = []
+    j = n
+    while j > 0:
+        groups.append((cut[j], j))
+        j = cut[j]
+    return groups[::-1]
 
 
 def export_onnx(folder: Path, path: Path) -> None:

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.answerer import Citation, ExtractiveAnswerer, GuideAnswer, plain, sentences
-from rag.model import AnswerModel, AnswerPrompts, ModelFailed
+from rag.answerer import Citation, ExtractiveAnswerer, GuideAnswer, Prepared, plain, sentences
+from rag.model import AnswerModel, AnswerPrompts, Message, ModelFailed
 from rag.retrieval import Hit
 from rag.support import REFUSAL, SupportCheck, echoes_prompt, sentence_split
 
@@ -136,23 +136,42 @@ class LLMAnswerer:
                 raise ModelFailed(f"unsupported by its citation ({score:.2f}): {claim[:80]!r}", "unsupported")
         return g
 
-    def answer(self, question: str) -> LLMGuideAnswer:
-        prepared = self.fallback.prepare(question)
-        base = prepared.answer
-        if not base.grounded:
-            return LLMGuideAnswer(base.answer, False, base.citations, base.nearest)
+    def request(self, question: str, prepared: Prepared) -> tuple[list[Hit], list[Message], str]:
+        """What the model is sent for a question the extractive answerer found answerable: the excerpts it may
+        cite, the messages, and the fence's tag (which the reply must not repeat)."""
         hits = prepared.retrieval.hits[:self.max_excerpts]
         fenced, tag = self.model.fence(question, "QUESTION")
         messages = [{"role": "system", "content": self.prompts.system},
                     {"role": "user", "content": self.prompts.render_user(excerpts=excerpts(hits), tag=tag,
                                                                          question=fenced)}]
-        try:
-            text = self.model.complete(messages)
-            g = self.check(text, hits, tag)
-        except ModelFailed as err:
-            self.model.fell_back(err.reason, str(err))
-            return LLMGuideAnswer(base.answer, base.grounded, base.citations, base.nearest, degraded=True,
-                                  degraded_reason=f"answerer: {err.reason}")
+        return hits, messages, tag
+
+    @staticmethod
+    def declined(base: GuideAnswer) -> LLMGuideAnswer:
+        """The extractive decline, as is: no model is asked about a question the guide does not cover."""
+        return LLMGuideAnswer(base.answer, False, base.citations, base.nearest)
+
+    def degraded(self, base: GuideAnswer, err: ModelFailed) -> LLMGuideAnswer:
+        """The extractive answer in place of a reply that failed, reported to the model's fault accounting."""
+        self.model.fell_back(err.reason, str(err))
+        return LLMGuideAnswer(base.answer, base.grounded, base.citations, base.nearest, degraded=True,
+                              degraded_reason=f"answerer: {err.reason}")
+
+    @staticmethod
+    def accepted(g: Grounded, base: GuideAnswer) -> LLMGuideAnswer:
+        """A reply that passed every check, with a flag for each invalid citation that was removed."""
         flags = [f"{g.removed} citation{'s' if g.removed > 1 else ''} pointing to no retrieved excerpt "
                  f"{'were' if g.removed > 1 else 'was'} removed."] if g.removed else []
         return LLMGuideAnswer(g.answer, grounded=True, citations=g.citations, nearest=base.nearest, flags=flags)
+
+    def answer(self, question: str) -> LLMGuideAnswer:
+        prepared = self.fallback.prepare(question)
+        base = prepared.answer
+        if not base.grounded:
+            return self.declined(base)
+        hits, messages, tag = self.request(question, prepared)
+        try:
+            g = self.check(self.model.complete(messages), hits, tag)
+        except ModelFailed as err:
+            return self.degraded(base, err)
+        return self.accepted(g, base)

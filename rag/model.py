@@ -8,6 +8,7 @@ pointed at the scripted server.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from string import Template
 from typing import Protocol
@@ -27,11 +28,18 @@ class ModelFailed(RagError):
 
 
 class AnswerModel(Protocol):
-    """What the LLM answerer needs from a model: a completion, the fencing of untrusted text, and a place to
-    report that it fell back (so the app can count it and mark the response degraded)."""
+    """What the LLM answerer needs from a model: a completion (whole, or streamed as it is written), the fencing
+    of untrusted text, and a place to report that it fell back (so the app can count it and mark the response
+    degraded)."""
 
     def complete(self, messages: list[Message]) -> str:
         """The reply's text; raises ModelFailed with the reason when the provider gives none."""
+        ...
+
+    def stream(self, messages: list[Message]) -> AsyncIterator[str]:
+        """The reply's text in pieces, as the model writes them. Raises ModelFailed with the reason when the
+        provider gives no complete reply, also after some pieces were given (a cut stream, a timeout), so a
+        caller never mistakes a cut reply for a whole one."""
         ...
 
     def fence(self, text: str, label: str) -> tuple[str, str]:

@@ -65,10 +65,11 @@ class Scored:
 
 
 def score_items(retriever: HybridRetriever, items: list[QAItem], mode: Mode, k: int = 5) -> list[Scored]:
-    """Rank sections for each item (deduplicating chunks of one section) and record the decline signal."""
+    """Rank sections for each item (deduplicating chunks of one section) and record the decline signal; questions
+    are expanded as the guide answerer expands them."""
     out = []
     for it in items:
-        r = retriever.search(it.question, k=k * 4, mode=mode)
+        r = retriever.search(it.question, k=k * 4, mode=mode, expand=True)
         out.append(Scored(it, r.sections()[:k], r.confidence))
     return out
 

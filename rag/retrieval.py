@@ -23,6 +23,7 @@ import numpy as np
 
 from rag.chunking import Chunk
 from rag.embedder import Embedder
+from rag.expansion import QueryExpander, default_expander
 from rag.lexical import BM25Index
 from rag.store import VectorStore
 from rag.text import Sentence, split
@@ -58,6 +59,7 @@ class Retrieval:
     qvec: np.ndarray | None = field(default=None, compare=False, repr=False)  # the embedded query, reused
     # cosine similarity per chunk index for the dense side's candidates, so answering need not query again
     chunk_sims: dict[int, float] = field(default_factory=dict, compare=False, repr=False)
+    searched: str = ""  # the text actually searched: the query, or the query with its expansion (rag/expansion.py)
 
     def sections(self) -> list[str]:
         """Section ids in rank order of their best chunk."""
@@ -160,8 +162,9 @@ class HybridRetriever:
     """Searches the chunks in one of three modes; the chunk list is the lexical index's and the store's order."""
 
     def __init__(self, chunks: list[Chunk], embedder: Embedder, store: VectorStore, candidates: int = 30,
-                 lexical_weight: float = LEXICAL_WEIGHT) -> None:
+                 lexical_weight: float = LEXICAL_WEIGHT, expander: QueryExpander | None = None) -> None:
         self.chunks = chunks
+        self.expander = expander or default_expander()
         self._by_id = {c.id: i for i, c in enumerate(chunks)}
         self.embedder = embedder
         self.store = store
@@ -182,20 +185,23 @@ class HybridRetriever:
                 out.append((i, h.similarity))
         return out
 
-    def search(self, query: str, k: int = 5, mode: Mode | str = Mode.hybrid) -> Retrieval:
-        """Rank chunks for `query`; the query is embedded once and returned with the result for reuse."""
+    def search(self, query: str, k: int = 5, mode: Mode | str = Mode.hybrid, expand: bool = False) -> Retrieval:
+        """Rank chunks for `query`; the query is embedded once and returned with the result for reuse. With
+        `expand`, a guide question's everyday phrases add the glossary terms they stand for (guide answers and
+        their evaluation use it; other callers search their own text as it is)."""
         mode = Mode(mode)
+        asked, query = query, (self.expander.expand(query) if expand else query)
         if mode is Mode.bm25:
             lex = self.lexical.search(query, k)
             hits = [Hit(self.chunks[h.index], h.score, 0.0) for h in lex]
-            return Retrieval(query, mode, hits, self.lexical.coverage(query))
+            return Retrieval(asked, mode, hits, self.lexical.coverage(query), searched=query)
         qvec = self.embed_query(query)
         dense = self._dense(qvec)
         sims = dict(dense)
         confidence = max(sims.values(), default=0.0)
         if mode is Mode.dense:
             hits = [Hit(self.chunks[i], s, s) for i, s in dense[:k]]
-            return Retrieval(query, mode, hits, confidence, qvec=qvec, chunk_sims=sims)
+            return Retrieval(asked, mode, hits, confidence, qvec=qvec, chunk_sims=sims, searched=query)
         fused: dict[int, float] = {}
         for rank, (i, _) in enumerate(dense):
             fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
@@ -207,4 +213,5 @@ class HybridRetriever:
         order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
         hits = [Hit(self.chunks[i], fused[i], sims.get(i, 0.0)) for i in order]
         top = lex[0].score / self.lexical.ideal(query) if lex else 0.0
-        return Retrieval(query, mode, hits, confidence, lexical_top=top, qvec=qvec, chunk_sims=sims)
+        return Retrieval(asked, mode, hits, confidence, lexical_top=top, qvec=qvec, chunk_sims=sims,
+                         searched=query)

@@ -1,14 +1,17 @@
-"""Test doubles for the seams: a hashing embedder, an in-memory vector store and a canned answerer."""
+"""Test doubles for the seams: a hashing embedder, an in-memory vector store, a canned answerer and a scripted
+answer model."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from rag.answerer import Citation, GuideAnswer
 from rag.lexical import tokenize
+from rag.model import Message, ModelFailed
 from rag.store import DenseHit
 
 
@@ -78,6 +81,66 @@ class FakeAnswerer:
             return self.answers.pop(0)
         return GuideAnswer("Canned answer. [1]", True,
                            [Citation(1, "feedback-loops", "Feedback loops", "Canned answer.", 0.9)])
+
+
+Piece = str | Exception
+Script = Sequence[Piece] | Callable[[list[Message]], Sequence[Piece]]
+
+
+class FakeAnswerModel:
+    """A `rag.model.AnswerModel` that replies from a script, one queued reply per call.
+
+    A reply is its pieces (what a streaming provider sends), or a function of the messages that returns them
+    (to cite the excerpts a request carries). An exception among the pieces is raised where it stands: first, a
+    provider that fails at once; later, a stream cut mid-way. `complete` joins the pieces. The fence works as the
+    app's does (<<<TAG ... TAG>>>) with a predictable tag. Requests, fences and fallbacks are recorded."""
+
+    def __init__(self, *replies: Script) -> None:
+        self.replies: list[Script] = list(replies)
+        self.requests: list[list[Message]] = []
+        self.tags: list[str] = []
+        self.fallbacks: list[tuple[str, str]] = []
+        self.unfinished = 0  # streams that failed or were closed before their last piece
+
+    def _pieces(self, messages: list[Message]) -> Sequence[Piece]:
+        self.requests.append(messages)
+        if not self.replies:
+            raise AssertionError("the fake model was asked more often than scripted")
+        script = self.replies.pop(0)
+        return script(messages) if callable(script) else script
+
+    def complete(self, messages: list[Message]) -> str:
+        out = []
+        for piece in self._pieces(messages):
+            if isinstance(piece, Exception):
+                raise piece
+            out.append(piece)
+        return "".join(out)
+
+    async def stream(self, messages: list[Message]) -> AsyncIterator[str]:
+        pieces = self._pieces(messages)
+        finished = False
+        try:
+            for piece in pieces:
+                if isinstance(piece, Exception):
+                    raise piece
+                yield piece
+            finished = True
+        finally:
+            self.unfinished += not finished
+
+    def fence(self, text: str, label: str) -> tuple[str, str]:
+        tag = f"{label}-{len(self.tags):010d}"
+        self.tags.append(tag)
+        return f"<<<{tag}\n{text}\n{tag}>>>", tag
+
+    def fell_back(self, reason: str, detail: str) -> None:
+        self.fallbacks.append((reason, detail))
+
+
+def model_failed(reason: str) -> ModelFailed:
+    """A provider fault as the app's adapter reports it."""
+    return ModelFailed(f"scripted {reason}", reason)
 
 
 class FakeGrader:

@@ -1,7 +1,7 @@
 """A scripted OpenAI-compatible server on loopback, for driving litellm's real HTTP path without the internet.
 
 Tests queue replies (normal, streamed, malformed JSON, slow enough to time out, 429s with a Retry-After, other
-errors, a stream that breaks mid-way) and point
+errors, a stream that breaks or stalls mid-way) and point
 litellm at `server.base_url` with a model string such as "openai/scripted". Every request body is recorded in
 `server.requests`, so a test can assert exactly what the app sent to the provider.
 
@@ -36,6 +36,7 @@ class Reply:
     then: Reply | None = None
     chunk_words: int = 3
     break_after: int = 2  # broken_stream: chunks sent before the connection is cut
+    stall_after: int | None = None  # stream: chunks sent before it goes quiet for `delay` seconds
     finish_reason: str | None = "stop"
     usage: dict[str, int] = field(default_factory=lambda: {"prompt_tokens": 50, "completion_tokens": 20,
                                                            "total_tokens": 70})
@@ -58,6 +59,11 @@ class Reply:
     @classmethod
     def broken_stream(cls, content: str, break_after: int = 2) -> Reply:
         return cls("broken_stream", content, break_after=break_after)
+
+    @classmethod
+    def stalled_stream(cls, content: str, after: int = 2, delay: float = 30.0) -> Reply:
+        """A stream that sends `after` chunks, then nothing for `delay` seconds: a provider timing out mid-way."""
+        return cls("stream", content, stall_after=after, delay=delay)
 
     @classmethod
     def raw(cls, body: str, status: int = 200) -> Reply:
@@ -217,6 +223,8 @@ class ScriptedLLM:
                                                                        else "")
                           for i in range(0, len(words), reply.chunk_words)]
                 for i, piece in enumerate(pieces):
+                    if i == reply.stall_after and outer._stop.wait(reply.delay):
+                        return
                     if broken and i >= reply.break_after:
                         # Cut the connection without the terminating chunk: an incomplete chunked body.
                         self.wfile.flush()

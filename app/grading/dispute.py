@@ -33,6 +33,7 @@ REASON_SIM = 0.55  # with no quote or pointer, sentences this close to the reaso
 PROSE = 0.3  # share of function words below which a "sentence" is a list of names, not an explanation
 OTHER_MARGIN = 0.05  # a sentence this much closer to another criterion serves that one, not the contested one
 ANCHOR_MATCH = 0.5  # the checked sentences state the next level's anchor when a window is this close to a clause
+MIN_QUOTE_WORDS = 5  # a quoted phrase shorter than this is a term ("not just 'edge cases'"), not a claimed quote
 
 
 @dataclass(frozen=True)
@@ -74,15 +75,19 @@ def _quoted_sentences(quote: str, sents: list[Span]) -> list[Span] | None:
 
 
 def referenced(answer: str, reason: str) -> tuple[list[tuple[int, int]], list[str]]:
-    """Character ranges of the answer the reason quotes or points to, and quotes not found in the answer."""
+    """Character ranges of the answer the reason quotes or points to, and quotes not found in the answer.
+
+    A short quoted phrase that is not in the answer is usually what the answer is not ("more than 'measure
+    accuracy'"), so only quotes of MIN_QUOTE_WORDS or more words count as misquotes.
+    """
     ranges: list[tuple[int, int]] = []
     absent: list[str] = []
     sents = segments(answer)
-    for quote in (a or b for a, b in _QUOTE.findall(reason)):
+    for quote in _quotes(reason):
         hits = _quoted_sentences(quote, sents)
         if hits:
             ranges += [(s.start, s.end) for s in hits]
-        elif len(tokenize(quote)) >= 2:
+        elif len(quote.split()) >= MIN_QUOTE_WORDS and len(tokenize(quote)) >= 2:
             absent.append(quote.strip())
     for m in _POINTER.finditer(reason):
         k = _ORDINAL[m.group(1).lower()]
@@ -91,6 +96,16 @@ def referenced(answer: str, reason: str) -> tuple[list[tuple[int, int]], list[st
         if units and -len(units) <= k < len(units):
             ranges.append(units[k])
     return ranges, absent
+
+
+def _quotes(reason: str) -> list[str]:
+    return [a or b for a, b in _QUOTE.findall(reason)]
+
+
+def quoted_words(answer: str, reason: str) -> list[str]:
+    """The reason's quotes that are the answer's own words, long enough to state something."""
+    flat = _flat(answer)
+    return [q for q in _quotes(reason) if len(q.split()) >= MIN_QUOTE_WORDS and _flat(q) and _flat(q) in flat]
 
 
 def recheck(grader: EmbeddedGrader, rubric: GradingRubric, answer: str, criterion_id: str, old_level: int,
@@ -133,9 +148,13 @@ def recheck(grader: EmbeddedGrader, rubric: GradingRubric, answer: str, criterio
     # clearly better moves to the contested one only when it states that criterion's next level itself.
     best_other = [max((float(f.span_relevance[i]) for j, f in enumerate(again.features) if j != ci), default=0.0)
                   for i in range(len(kept))]
+    # A quote may be the part of a longer sentence that states the anchor: read the candidate's quoted words too.
+    quoted = quoted_words(answer, reason)
+    quote_meets = _meets_anchor(anchor_vecs, grader.embed_spans([normalise(q) for q in quoted])) if quoted else 0.0
     on_topic = [i for i in substantive if rel[i] >= RELEVANT - 0.05 and (
-        rel[i] >= best_other[i] - OTHER_MARGIN or _meets_anchor(anchor_vecs, vecs_of(again, i)) >= ANCHOR_MATCH)]
-    meets = _meets_anchor(anchor_vecs, again.vecs[on_topic]) if on_topic else 0.0
+        rel[i] >= best_other[i] - OTHER_MARGIN or quote_meets >= ANCHOR_MATCH
+        or _meets_anchor(anchor_vecs, vecs_of(again, i)) >= ANCHOR_MATCH)]
+    meets = max(_meets_anchor(anchor_vecs, again.vecs[on_topic]), quote_meets) if on_topic else 0.0
     if on_topic and (new_level > old_level or meets >= ANCHOR_MATCH):
         level = nxt
     else:

@@ -59,7 +59,7 @@ from rag.lexical import tokenize
 
 log = logging.getLogger(__name__)
 
-GRADER_VERSION = "embedded-2.1"
+GRADER_VERSION = "embedded-2.2"
 PARAMS_FILE = Path(__file__).parent / "params.json"
 MAX_EVIDENCE = 2
 RELEVANT = 0.35  # a sentence this close to one of a criterion's points is about that criterion
@@ -74,6 +74,8 @@ ECHO_FLAG_WORDS = 4  # a sentence dropped for echoing is reported only when it h
 COVERED = 0.30  # a point is shown when some window is this close to it (fitted on the feedback set's calib rows)
 FILLER_MARGIN = 0.05  # a vague sentence must be this much closer to the rubric than to generic filler
 FILLER_SIM = 0.45  # ... and a vague sentence this close to a filler prototype is filler whatever else it is near
+FILLER_FLAG_MIN = 2  # filler is reported when this many sentences were dropped as filler: a strong answer's one
+# terse line ("Keep spoken answers short.") earns nothing, but telling its author they wrote filler misleads
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,8 @@ class EmbeddedGrader:
         self._prepared: LRUCache[str, Prepared] = LRUCache(maxsize=256)
         self._lock = threading.Lock()
         self._fixed: dict[str, np.ndarray] = {}
+        # Cue phrasings are rubric text: embedded once per criterion, not once per answer (cache_size=0 included).
+        self._cues: LRUCache[tuple[str, ...], np.ndarray] = LRUCache(maxsize=1024)
 
     @property
     def fingerprint(self) -> dict[str, Any]:
@@ -172,6 +176,17 @@ class EmbeddedGrader:
             return self.embedder.embed(texts)
         return np.stack([cached[t] for t in texts])  # type: ignore[misc]
 
+    def _cue_vecs(self, c: RubricCriterion) -> np.ndarray:
+        """A criterion's cue phrasings embedded as one call, kept per phrasing list: the same vectors every time."""
+        key = tuple(p for cue in c.cues for p in cue)
+        with self._lock:
+            hit = self._cues.get(key)
+        if hit is None:
+            hit = self.embed_spans(list(key))
+            with self._lock:
+                self._cues[key] = hit
+        return hit
+
     def _fixed_vecs(self, key: str) -> np.ndarray:
         if key not in self._fixed:
             self._fixed[key] = self.embedder.embed([str(t) for t in screening()[key]])
@@ -193,10 +208,10 @@ class EmbeddedGrader:
             crit_vecs.append(vecs[pos:pos + len(pts)])
             pos += len(pts)
         ref_vecs, echo_vecs = vecs[pos:pos + len(ref)], vecs[pos + len(ref):]
-        owner = [0] * len(ref) if len(own) == 1 else assign_reference(crit_vecs, ref_vecs)
+        served = [list(range(len(ref)))] if len(own) == 1 else assign_reference(crit_vecs, ref_vecs)
         criteria = []
         for ci, (c, pts, cv) in enumerate(zip(rubric.criteria, own, crit_vecs)):
-            mine = [j for j, o in enumerate(owner) if o == ci]
+            mine = served[ci]
             if _reference_only(c) and mine:  # a generated criterion: the reference's sentences are its points
                 pts, cv = [], cv[:0]
             points = [*pts, *(Point(ref[j], "reference", j) for j in mine)]
@@ -333,6 +348,8 @@ class EmbeddedGrader:
                 flags.append("filler_ignored")
             else:
                 keep.append(i)
+        if flags.count("filler_ignored") < FILLER_FLAG_MIN:  # one terse line is not worth a warning
+            flags = [f for f in flags if f != "filler_ignored"]
         return sc.keep(keep, flags), vecs[keep]
 
     # -- results ---------------------------------------------------------------------------------------------
@@ -395,7 +412,7 @@ class EmbeddedGrader:
         win, _ = windows(a.vecs)
         terms = set(tokenize(" ".join(a.screened.norm)))
         out = []
-        vecs = self.embed_spans([p for cue in c.cues for p in cue])
+        vecs = self._cue_vecs(c)
         pos = 0
         for cue in c.cues:
             v = vecs[pos:pos + len(cue)]

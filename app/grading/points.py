@@ -25,6 +25,7 @@ from rag.lexical import tokenize
 _CLAUSE = re.compile(r";|,\s+(?=(?:and|or|but|then|so|with|while|plus)\b)|\.\s+|\n|:\s+|\s+\band\b\s+(?=[a-z]+s\b)")
 _LEAD = re.compile(r"^(does all of that|all of level \d|as level \d|everything in \d),?\s*(and|plus)?\s*", re.I)
 REF_FLOOR = 0.25  # a reference sentence this unlike every criterion serves none of them
+MIN_REF_POINTS = 2  # ... except as one of the few sentences most like a criterion (see assign_reference)
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,23 @@ def reference_sentences(rubric: GradingRubric) -> list[str]:
     return sents or ([ref] if ref else [])
 
 
-def assign_reference(crit_vecs: list[np.ndarray], ref_vecs: np.ndarray) -> list[int]:
-    """The criterion each reference sentence serves best (-1 for none): max similarity to its points."""
+def assign_reference(crit_vecs: list[np.ndarray], ref_vecs: np.ndarray) -> list[list[int]]:
+    """Per criterion, the reference sentences that serve it.
+
+    A sentence serves the criterion it is most like (when it clears REF_FLOOR). A reference answer is written to
+    meet every criterion, so each criterion also takes its MIN_REF_POINTS most similar sentences, even when they
+    serve another criterion better: a terse description ("Recommendation plus what would reverse it") is like no
+    sentence much, and without reference points that criterion could never be met.
+    """
     if not len(ref_vecs) or not crit_vecs:
-        return [-1] * len(ref_vecs)
-    sims = np.stack([(ref_vecs @ v.T).max(axis=1) for v in crit_vecs], axis=1)  # (n_ref, n_crit)
+        return [[] for _ in crit_vecs]
+    sims = np.stack([(ref_vecs @ v.T).max(axis=1) if len(v) else np.zeros(len(ref_vecs)) for v in crit_vecs],
+                    axis=1)  # (n_ref, n_crit)
     best = sims.argmax(axis=1)
-    return [int(b) if sims[i, b] >= REF_FLOOR else -1 for i, b in enumerate(best)]
+    out: list[list[int]] = []
+    for ci in range(len(crit_vecs)):
+        mine = {i for i, b in enumerate(best) if b == ci and sims[i, b] >= REF_FLOOR}
+        if len(crit_vecs) > 1:
+            mine |= {int(i) for i in np.argsort(-sims[:, ci], kind="stable")[:MIN_REF_POINTS]}
+        out.append(sorted(mine))
+    return out

@@ -164,7 +164,9 @@ def screen(answer: str, question: str, reference: str | None = None) -> Screened
     for reason, failed in (("trivial" if body.strip() else "empty", is_trivial(body, min_words)),
                            ("not_english", language_check(body) is not None),
                            ("gibberish", gibberish_share(body) > 0.5),
-                           ("restates_question", restates_question(body, question, reference if short else None))):
+                           # A short-answer reply often reuses the question's words and is still right ("the
+                           # gap separates them"); the pair scorer judges those, so only case answers abstain here.
+                           ("restates_question", not short and restates_question(body, question))):
         if failed:
             return Screened(text, kept, flags, abstain=reason, norm=norms)
     listy = sum(is_keyword_list(s) or is_fragment(s) for s in kept)

@@ -19,6 +19,8 @@ import yaml
 from rag.lexical import STOPWORDS, tokenize
 
 DATA = Path(__file__).parent / "data"
+_BARE = re.compile(r"[A-Za-z' -]+[.!?]?")
+_LOWER_BREAK = re.compile(r"(?<=[.!?])\s+(?=[a-z])")
 _SPLIT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _BULLET = re.compile(r"^\s*(?:[-*+\u2022>]|\d+[.)]|[a-z][.)])\s+")
 _WORD = re.compile(r"[A-Za-z\u00C0-\u024F']+")
@@ -73,8 +75,30 @@ def segments(text: str) -> list[Span]:
             if not stripped:
                 continue
             s = start + idx + (len(part) - len(part.lstrip()))
-            spans.append(Span(stripped, s, s + len(stripped)))
+            spans += _pieces(stripped, s)
     return spans
+
+
+def _pieces(text: str, start: int) -> list[Span]:
+    """A sentence, or the sentence and a run of bare terms glued after its full stop in lower case ("... first.
+    metrics guardrails rollout ..."), which would otherwise lend the sentence its words."""
+    breaks = list(_LOWER_BREAK.finditer(text))
+    if breaks and bare_run(text[breaks[-1].end():]):
+        m = breaks[-1]
+        return [Span(text[:m.start()], start, start + m.start()), Span(text[m.end():], start + m.end(),
+                                                                         start + len(text))]
+    return [Span(text, start, start + len(text))]
+
+
+def bare_run(text: str) -> bool:
+    """BARE_RUN words or more, separated by spaces alone, with no function word: terms, not English prose.
+
+    Terse notes ("Downed wires/sparks -> fixed safety text + emergency number") carry their structure in symbols
+    and numbers, so a run with anything but letters, spaces, hyphens and apostrophes is not counted.
+    """
+    ws = [w for w in words(text) if len(w) > 1]
+    return (len(ws) >= BARE_RUN and _BARE.fullmatch(text.strip()) is not None
+            and not any(w in ENGLISH_FUNCTION for w in ws))
 
 
 def words(text: str) -> list[str]:
@@ -121,7 +145,8 @@ def language_check(text: str) -> str | None:
     english = sum(w in ENGLISH_FUNCTION for w in ws) / len(ws)
     best, share = None, 0.0
     for lang, stop in screening()["foreign_stopwords"].items():
-        s = sum(w in set(stop) for w in ws) / len(ws)
+        stop_set = set(stop)  # once per language, not once per word
+        s = sum(w in stop_set for w in ws) / len(ws)
         if s > share:
             best, share = lang, s
     if share > 0.12 and share > english * 1.5:
@@ -133,14 +158,20 @@ def is_injection(span: Span) -> bool:
     return any(p.search(span.text) for p in _injection_res())
 
 
+BARE_RUN = 8  # this many words with no function word and no number is a list of terms, however it is separated
+
+
 def is_keyword_list(span: Span) -> bool:
-    """A bare list of terms: several short comma/slash-separated items and almost no function words."""
+    """A bare list of terms: several short comma/slash-separated items and almost no function words, or a long run
+    of words with no function word and no number at all (English prose of eight words always has one)."""
+    if bare_run(span.text):
+        return True
+    ws = [w for w in words(span.text) if len(w) > 1]  # "A/B" is not the article "a"
+    function = sum(w in ENGLISH_FUNCTION for w in ws) / max(len(ws), 1)
     items = [i.strip() for i in re.split(r"[,;/|\u2022\u00b7]|\s-\s", span.text) if i.strip()]
     if len(items) < 4:
         return False
     mean_len = sum(len(i.split()) for i in items) / len(items)
-    ws = [w for w in words(span.text) if len(w) > 1]  # "A/B" is not the article "a"
-    function = sum(w in ENGLISH_FUNCTION for w in ws) / max(len(ws), 1)
     return mean_len <= 3.5 and function < 0.25
 
 
@@ -150,15 +181,13 @@ def is_fragment(span: Span) -> bool:
     return len(ws) <= 4 and not any(w in ENGLISH_FUNCTION or w in STOPWORDS for w in ws)
 
 
-def restates_question(answer: str, question: str, reference: str | None = None) -> bool:
+def restates_question(answer: str, question: str) -> bool:
     """True when almost every content word of the answer comes from the question and little is added.
 
-    With a reference answer, using any of the reference's own words (those not in the question) is content.
+    Used on case answers only: a short-answer reply may reuse the question's words and still be right.
     """
     a, q = content_words(answer), set(content_words(question))
     if not a:
-        return False
-    if reference and set(a) & (set(content_words(reference)) - q):
         return False
     novel = [w for w in a if w not in q]
     return len(novel) <= max(4, 0.2 * len(a))

@@ -6,6 +6,8 @@ app supplies it here: the one litellm client, the app's fence, and the app's fau
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from app.llm.client import LLMClient, Message
 from app.llm.errors import LLMError
 from app.llm.prompts import fence, load
@@ -13,7 +15,8 @@ from rag.model import AnswerPrompts, ModelFailed
 
 
 class GuideModel:
-    """`rag.model.AnswerModel` over an LLMClient: streamed completions, provider errors as ModelFailed."""
+    """`rag.model.AnswerModel` over an LLMClient: streamed completions (whole, or piece by piece), provider errors
+    as ModelFailed."""
 
     def __init__(self, client: LLMClient, component: str = "answerer") -> None:
         self.client = client
@@ -22,6 +25,14 @@ class GuideModel:
     def complete(self, messages: list[Message]) -> str:
         try:
             return self.client.complete(messages, stream=True).text
+        except LLMError as err:
+            raise ModelFailed(str(err), err.reason) from err
+
+    async def stream(self, messages: list[Message]) -> AsyncIterator[str]:
+        """The reply as the provider streams it; a provider error (at the start or mid-way) as ModelFailed."""
+        try:
+            async for piece in self.client.astream(messages):
+                yield piece
         except LLMError as err:
             raise ModelFailed(str(err), err.reason) from err
 

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -246,31 +246,115 @@ class LLMClient:
         backoff while the deadline allows, and at most LLM_RETRIES times. Raises LLMError."""
         deadline = deadline or self.deadline()
         params = self.params(temperature=temperature, seed=seed, max_tokens=max_tokens)
+        async for attempt in self._retrying(deadline):
+            with attempt:
+                return await self._attempt(messages, stream, params, deadline)
+        raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
+
+    def _retrying(self, deadline: float) -> AsyncRetrying:
+        """Retries on RETRYABLE errors, at most LLM_RETRIES times and never past the deadline."""
 
         def out_of_attempts_or_time(state: RetryCallState) -> bool:
             return (state.attempt_number > self.config.retries
                     or time.monotonic() + (state.upcoming_sleep or 0.0) >= deadline - 0.05)
 
-        retrying = AsyncRetrying(retry=retry_if_exception_type(RETRYABLE), stop=out_of_attempts_or_time,
-                                 wait=self._backoff, before_sleep=self._log_retry, reraise=True)
-        async for attempt in retrying:
+        return AsyncRetrying(retry=retry_if_exception_type(RETRYABLE), stop=out_of_attempts_or_time,
+                             wait=self._backoff, before_sleep=self._log_retry, reraise=True)
+
+    async def astream(self, messages: list[Message], *, deadline: float | None = None,
+                      temperature: float | None = None, seed: int | None = None,
+                      max_tokens: int | None = None) -> AsyncIterator[str]:
+        """The reply's text pieces as the provider sends them, for a caller that shows them while they arrive.
+
+        Opening the stream is retried as `acomplete` retries a call. Once a piece has been given out a retry
+        would repeat text the caller already showed, so a failure after that ends the iteration with an error
+        (LLMStreamBroken, LLMTimeout, LLMEmptyResponse): the caller learns the reply is not whole. The whole
+        operation stays inside LLM_TIMEOUT; the deadline bounds each read, never the caller's own work between
+        pieces. Usage is recorded once the stream has finished.
+        """
+        deadline = deadline or self.deadline()
+        params = self.params(temperature=temperature, seed=seed, max_tokens=max_tokens)
+        t0 = time.perf_counter()
+        resp: Any = None
+        async for attempt in self._retrying(deadline):
             with attempt:
-                return await self._attempt(messages, stream, params, deadline)
-        raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
+                resp = await self._open(messages, params, deadline)
+        chunks: list[Any] = []
+        parts: list[str] = []
+        finish: str | None = None
+        try:
+            pieces = resp.__aiter__()
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0.01:
+                    raise LLMTimeout(f"the stream did not finish within {self.config.timeout:g}s")
+                try:
+                    async with asyncio.timeout(remaining):
+                        chunk = await pieces.__anext__()
+                except StopAsyncIteration:
+                    break
+                except TimeoutError as exc:
+                    raise LLMTimeout(f"the stream did not finish within {self.config.timeout:g}s") from exc
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    mapped = map_error(exc)
+                    raise (mapped if isinstance(mapped, LLMTimeout) else LLMStreamBroken(str(mapped))) from exc
+                chunks.append(chunk)
+                for choice in getattr(chunk, "choices", None) or []:
+                    delta = getattr(choice, "delta", None)
+                    content = getattr(delta, "content", None) if delta is not None else None
+                    if content:
+                        parts.append(content)
+                        yield content
+                    if getattr(choice, "finish_reason", None):
+                        finish = choice.finish_reason
+            done = self._streamed(chunks, parts, finish, messages, t0)
+        except LLMError as err:
+            self.telemetry.record_error(self.config.role, err.reason)
+            raise
+        finally:  # also when the caller stops early: release the provider's connection now, not at GC
+            close = getattr(resp, "aclose", None)
+            if close is not None:
+                await close()
+        self._record(done)
+
+    async def _time_left(self, deadline: float) -> float:
+        """Seconds left of the operation's budget, after waiting out a 429's pause (which holds off every call of
+        this client); raises when the pause or the budget leaves no time for a try."""
+        pause = self._not_before - time.monotonic()
+        if pause > 0:
+            if time.monotonic() + pause >= deadline - 0.05:
+                raise LLMRateLimited(f"the provider asked to slow down for {pause:.1f}s, past the deadline",
+                                     retry_after=pause)
+            await asyncio.sleep(pause)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0.01:
+            raise LLMTimeout(f"no time left of the {self.config.timeout:g}s budget")
+        return remaining
+
+    async def _open(self, messages: list[Message], params: dict[str, Any], deadline: float) -> Any:
+        """One try at opening a stream (the provider accepted the request and its first bytes came back)."""
+        try:
+            remaining = await self._time_left(deadline)
+            try:
+                async with asyncio.timeout(remaining):
+                    return await _litellm().acompletion(**self._kwargs(messages, True, params, remaining))
+            except TimeoutError as exc:
+                raise LLMTimeout(f"no reply within {self.config.timeout:g}s") from exc
+            except (asyncio.CancelledError, LLMError):
+                raise
+            except Exception as exc:
+                raise map_error(exc) from exc
+        except LLMError as err:
+            self.telemetry.record_error(self.config.role, err.reason)
+            raise
 
     async def _attempt(self, messages: list[Message], stream: bool, params: dict[str, Any],
                        deadline: float) -> Completion:
         """One try inside the operation's deadline; every failure is counted before tenacity decides."""
         try:
-            pause = self._not_before - time.monotonic()
-            if pause > 0:
-                if time.monotonic() + pause >= deadline - 0.05:
-                    raise LLMRateLimited(f"the provider asked to slow down for {pause:.1f}s, past the deadline",
-                                         retry_after=pause)
-                await asyncio.sleep(pause)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0.01:
-                raise LLMTimeout(f"no time left of the {self.config.timeout:g}s budget")
+            remaining = await self._time_left(deadline)
             try:
                 async with asyncio.timeout(remaining):
                     done = await self._once(messages, stream, params, remaining)
@@ -298,9 +382,9 @@ class LLMClient:
         log.info("LLM %s attempt %d failed (%s); retrying in %.2fs", self.config.role, state.attempt_number,
                  getattr(err, "reason", err), state.upcoming_sleep)
 
-    async def _once(self, messages: list[Message], stream: bool, params: dict[str, Any],
-                    remaining: float) -> Completion:
-        lm = _litellm()
+    def _kwargs(self, messages: list[Message], stream: bool, params: dict[str, Any],
+                 remaining: float) -> dict[str, Any]:
+        """litellm's arguments for one call."""
         kwargs: dict[str, Any] = {"model": self.config.model, "messages": messages, "timeout": remaining,
                                   "temperature": params["temperature"], "max_tokens": params["max_tokens"],
                                   # Retries are ours, inside the deadline; the SDK's own would ignore it.
@@ -316,6 +400,12 @@ class LLMClient:
         if stream:
             kwargs["stream"] = True
             kwargs["stream_options"] = {"include_usage": True}
+        return kwargs
+
+    async def _once(self, messages: list[Message], stream: bool, params: dict[str, Any],
+                    remaining: float) -> Completion:
+        lm = _litellm()
+        kwargs = self._kwargs(messages, stream, params, remaining)
         t0 = time.perf_counter()
         try:
             resp = await lm.acompletion(**kwargs)
@@ -359,6 +449,12 @@ class LLMClient:
         except Exception as exc:
             mapped = map_error(exc)
             raise (mapped if isinstance(mapped, LLMTimeout) else LLMStreamBroken(str(mapped))) from exc
+        return self._streamed(chunks, parts, finish, messages, t0)
+
+    def _streamed(self, chunks: list[Any], parts: list[str], finish: str | None, messages: list[Message],
+                  t0: float) -> Completion:
+        """The Completion a finished stream adds up to. A stream that stops without a finish reason was cut, not
+        finished; one that carried no text is empty."""
         text = "".join(parts)
         if finish is None:
             raise LLMStreamBroken(f"the stream ended after {len(parts)} pieces without a finish reason")

@@ -1,5 +1,7 @@
 // The API client. Errors become ApiError; network failures, 5xx, 408 and 429 (rate limits) are retryable,
 // other 4xx are not.
+import { readEvents } from "./sse.js";
+
 export class ApiError extends Error {
   constructor(message, status, code) {
     super(message);
@@ -43,12 +45,58 @@ export async function request(path, { method = "GET", body, headers = {} } = {})
   } catch {
     data = null;
   }
-  if (!res.ok) {
-    const fallback = res.status >= 500 ? `The server had a problem (${res.status}). Try again in a moment.`
-      : `The request was refused (${res.status}).`;
-    throw new ApiError(data?.error?.message || fallback, res.status, data?.error?.code || "http_error");
-  }
+  if (!res.ok) throw refusal(res, data);
   return data;
+}
+
+function refusal(res, data) {
+  const fallback = res.status >= 500 ? `The server had a problem (${res.status}). Try again in a moment.`
+    : `The request was refused (${res.status}).`;
+  return new ApiError(data?.error?.message || fallback, res.status, data?.error?.code || "http_error");
+}
+
+const STREAM_CUT = "The answer stopped arriving before it was complete. Try again.";
+
+/**
+ * Asks the guide with the answer streamed (Server-Sent Events over fetch). `onDelta(text)` receives the model's
+ * words as it writes them (unchecked: show them as text only); resolves with the `done` event's body, the checked
+ * answer that replaces them. Refusals throw ApiError as `request` does; a stream that breaks or ends without
+ * `done`, or a browser that cannot read one, throws ApiError with code "stream".
+ */
+export async function askStream(question, onDelta) {
+  let res;
+  try {
+    res = await fetch("/api/guide/ask/stream", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { Accept: "text/event-stream", "Content-Type": "application/json", "X-Requested-With": "casewise" },
+      body: JSON.stringify({ question }),
+    });
+  } catch {
+    throw new ApiError("Couldn't reach casewise. Check your connection and try again.", 0, "network");
+  }
+  if (!res.ok) {
+    let data = null;
+    try {
+      data = await res.json();
+    } catch {
+      data = null;
+    }
+    throw refusal(res, data);
+  }
+  if (!res.body || typeof TextDecoderStream === "undefined") throw new ApiError(STREAM_CUT, 0, "stream");
+  let final = null;
+  try {
+    await readEvents(res.body, ({ event, data }) => {
+      if (event === "delta" && typeof data?.text === "string") onDelta(data.text);
+      if (event === "done") final = data;
+      return final !== null;
+    });
+  } catch {
+    throw new ApiError(STREAM_CUT, 0, "stream");
+  }
+  if (final === null) throw new ApiError(STREAM_CUT, 0, "stream");
+  return final;
 }
 
 const enc = encodeURIComponent;
@@ -68,6 +116,7 @@ export const api = {
     request(`/api/interviews/${enc(id)}/disputes`, { method: "POST", body: { criterion_id: criterionId, reason } }),
   progress: () => request("/api/progress"),
   ask: (question) => request("/api/guide/ask", { method: "POST", body: { question } }),
+  askStream,
   guideHistory: () => request("/api/guide/history"),
   glossary: () => request("/api/guide/glossary"),
   section: (id) => request(`/api/guide/sections/${enc(id)}`),

@@ -1,10 +1,11 @@
 // Ask the guide: a chat whose answers carry numbered citations; a citation opens its section beside the chat
 // with the cited snippet highlighted. Earlier questions come back from the server after a reload, and terms the
-// guide defines are marked in answers (their definition as a tooltip). Answer text is only ever set as text.
+// guide defines are marked in answers (their definition as a tooltip). Answers stream: the model's words show as
+// a plain-text draft, replaced by the checked answer when it comes. Answer text is only ever set as text.
 import { api } from "./api.js";
 import { $, el, focusQuietly } from "./dom.js";
 import { sectionReader } from "./reader.js";
-import { attempt } from "./ui.js";
+import { attempt, loading } from "./ui.js";
 
 export function initGuide(root) {
   const form = $("#guide-form", root);
@@ -117,13 +118,40 @@ export function initGuide(root) {
     return answerSlot;
   }
 
+  /**
+   * The answer, streamed: the model's words appear as plain text while it writes them, marked as a draft; the
+   * checked answer (the `done` event) is returned and replaces the draft, also when the check rejected it. When
+   * streaming fails for any reason but a refusal the whole-answer endpoint would repeat, ask that endpoint.
+   */
+  async function streamed(q, slot) {
+    let draft = null;
+    try {
+      return await api.askStream(q, (text) => {
+        if (!draft) {
+          draft = el("p", { class: "answer-text-plain answer-draft" });
+          slot.setAttribute("aria-busy", "true");  // assistive tech reads the final answer, not every word
+          slot.replaceChildren(draft, el("p", { class: "muted small", role: "status" },
+            "Writing… checked against the guide before it is final."));
+        }
+        draft.append(document.createTextNode(text));
+      });
+    } catch (err) {
+      const refused = err.status >= 400 && err.status < 500 && err.status !== 404 && err.status !== 405;
+      if (refused) throw err;
+      slot.replaceChildren(loading("Searching the guide…"));
+      return api.ask(q);
+    } finally {
+      slot.removeAttribute("aria-busy");
+    }
+  }
+
   function ask(question) {
     const q = question.trim();
     if (!q) return;
     const answerSlot = exchange(q);
     input.value = "";
     answerSlot.scrollIntoView({ block: "nearest" });
-    attempt(answerSlot, () => api.ask(q), (res) => renderAnswer(answerSlot, res), {
+    attempt(answerSlot, () => streamed(q, answerSlot), (res) => renderAnswer(answerSlot, res), {
       loadingText: "Searching the guide…",
       onError: (err) => {
         if (!err.retryable && !input.value) input.value = q;

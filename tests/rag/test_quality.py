@@ -58,7 +58,7 @@ def test_answers_on_the_held_out_set(retriever: HybridRetriever) -> None:
     """End to end, with the decision and the reranking head fitted on the calibration set only."""
     rep = answer_report(ExtractiveAnswerer(retriever), load_qa(DATASETS / "guide_qa.jsonl"), "held out")
     assert rep.false_declines_defined == 0
-    assert rep.fact_recall >= 0.72
+    assert rep.fact_recall >= 0.75
     assert 2 <= rep.median_sentences <= 5
     assert rep.decline_precision >= 0.88 and rep.decline_recall >= 0.95
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from app.api.deps import get_answerer
 from app.main import create_app
+from app.ratelimit import is_expensive
 from app.runtime import build_runtime, wait_ready
 from app.settings import Settings
 from rag.answerer import GuideAnswer
 from tests.fakes import FakeAnswerer, HashEmbedder, MemoryStore
+from tests.sse import sse_events
 
 
 @pytest.fixture
@@ -114,3 +117,38 @@ def test_the_glossary_says_where_each_term_is_defined(client: TestClient) -> Non
     assert golden["section_id"] == "retrieval-augmented-generation" and "golden set" in golden["sentence"]
     section = client.get(f"/api/guide/sections/{golden['section_id']}").json()
     assert golden["sentence"].split(" ")[3] in section["text"]
+
+
+def test_the_stream_sends_done_only_with_the_ask_body_when_no_model_is_set(client: TestClient) -> None:
+    r = client.post("/api/guide/ask/stream", json={"question": "What is a golden set?"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    assert r.headers["cache-control"] == "no-store" and r.headers["x-accel-buffering"] == "no"
+    token = r.headers["X-Candidate-Token"]  # a first question issues a token, as /ask does
+    events = sse_events(r.text)
+    assert [name for name, _ in events] == ["done"]
+    done = events[0][1]
+    assert done == client.post("/api/guide/ask", json={"question": "What is a golden set?"}).json()
+    client.cookies.clear()
+    history = client.get("/api/guide/history", headers={"X-Candidate-Token": token}).json()
+    assert [h["question"] for h in history] == ["What is a golden set?"] * 2  # streamed, then asked whole
+    assert history[0]["answer"] == done
+
+
+@pytest.mark.parametrize("kwargs,status,message", [
+    ({"json": {"question": " "}}, 422, "must not be empty"),
+    ({"json": {"question": "x" * 2001}}, 422, "limit is 2000"),
+    ({"content": b"plain text"}, 403, "application/json"),
+])
+def test_bad_stream_requests_get_the_same_4xx_as_ask(client: TestClient, kwargs: dict[str, Any], status: int,
+                                                     message: str) -> None:
+    r = client.post("/api/guide/ask/stream", **kwargs)
+    assert r.status_code == status and message in r.json()["error"]["message"]
+
+
+def test_the_stream_is_503_before_the_index_loads(settings: Settings) -> None:
+    r = TestClient(create_app(settings)).post("/api/guide/ask/stream", json={"question": "What is RAG?"})
+    assert r.status_code == 503 and "loading" in r.json()["error"]["message"]
+
+
+def test_the_stream_counts_against_the_expensive_rate_limit() -> None:
+    assert is_expensive("POST", "/api/guide/ask/stream") and is_expensive("POST", "/api/guide/ask")

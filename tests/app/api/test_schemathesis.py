@@ -71,7 +71,10 @@ def test_every_json_response_of_every_route_is_described(app: FastAPI) -> None:
         return resolve(s["items"]) if s.get("type") == "array" else s
 
     def described(resp: dict[str, Any]) -> bool:
-        return "properties" in resolve(resp.get("content", {}).get("application/json", {}).get("schema", {}))
+        content = resp.get("content", {})
+        if "text/event-stream" in content:  # Server-Sent Events: one event's shape (OpenAPI 3.2's itemSchema)
+            return "properties" in resolve(content["text/event-stream"].get("itemSchema", {}))
+        return "properties" in resolve(content.get("application/json", {}).get("schema", {}))
 
     undescribed = [(method, path, code) for path, ops in doc["paths"].items() for method, op in ops.items()
                    for code, resp in op["responses"].items() if code.startswith("2") and not described(resp)]

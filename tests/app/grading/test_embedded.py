@@ -144,3 +144,14 @@ def test_a_decision_stated_in_the_rubrics_own_words_is_not_an_echo(grader: Embed
     assert "holdout group" in evidence
     assert "In summary, this answer covers" not in evidence
     assert any("repeat the rubric" in f for f in card.flags)
+
+
+def test_one_terse_line_is_not_reported_as_filler_but_several_filler_sentences_are(grader: EmbeddedGrader,
+                                                                                  rubric: GradingRubric,
+                                                                                  q: Question) -> None:
+    strong = next(e.text for e in q.exemplars if e.quality.value == "strong")
+    filler = ("It is important to think about the customer journey end to end. At the end of the day it is a "
+              "journey, and the key is to keep learning and keep iterating. There is no one-size-fits-all answer, "
+              "and every organisation is different.")
+    assert not any("filler" in f for f in grader.grade(rubric, strong).flags)
+    assert any("filler" in f for f in grader.grade(rubric, strong + "\n\n" + filler).flags)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.grading.dispute import referenced
+from app.grading.dispute import quoted_words, referenced
 from app.grading.wording import advice, imperative
 
 ANSWER = ("Who it is for: support agents. It's staff photos plus one public dataset, while our growth is in Nigeria. "
@@ -34,3 +34,14 @@ def test_anchors_read_as_advice() -> None:
     anchor = "Contrasts the $210 fraud loss with a false block."
     assert advice(anchor) == "Contrast the $210 fraud loss with a false block."
     assert advice("A clear owner for each risk.").startswith("Aim for this: a clear owner")
+
+
+def test_a_short_phrase_the_answer_is_contrasted_with_is_not_a_misquote() -> None:
+    ranges, absent = referenced(ANSWER, 'More than "edge cases": "The bot never approves a merge; a human does."')
+    assert not absent and [ANSWER[a:b].strip() for a, b in ranges] == ["The bot never approves a merge; a human does."]
+
+
+def test_quoted_words_are_the_answers_own_long_enough_quotes() -> None:
+    reason = ('Not just "humans check": I wrote "the bot never approves a merge" and '
+              '"a robot reviews every merge request"')
+    assert quoted_words(ANSWER, reason) == ["the bot never approves a merge"]
