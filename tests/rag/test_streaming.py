@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -35,7 +36,9 @@ def events(answerer: Answerer, question: str = ON_GUIDE) -> list[StreamEvent]:
     async def run() -> list[StreamEvent]:
         return [e async for e in answer_events(answerer, question)]
 
-    return asyncio.run(run())
+    # A fresh thread, so a loop another test left running in this one (Playwright's sync API does) is no obstacle.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 def llm(extractive: ExtractiveAnswerer, *replies: Sequence[Piece] | Callable[[list[Message]], Sequence[Piece]]
