@@ -13,23 +13,18 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from app.llm.adapters import answer_prompts
-from app.settings import ROOT
-from rag import ExtractiveAnswerer, build_index
+from rag import ExtractiveAnswerer
 from rag.answerer import Answerer
 from rag.llm_answerer import LLMAnswerer, LLMGuideAnswer
 from rag.model import Message
 from rag.streaming import Delta, Done, StreamEvent, answer_events
-from tests.app.llm.conftest import cited_answer
-from tests.fakes import FakeAnswerModel, HashEmbedder, MemoryStore, Piece, model_failed
-
-ON_GUIDE = "When should I use RAG instead of fine-tuning?"
-OFF_GUIDE = "What is the best pizza topping in Naples?"
+from tests.app.llm.conftest import OFF_GUIDE, ON_GUIDE, cited_answer, guide_extractive
+from tests.fakes import FakeAnswerModel, Piece, model_failed
 
 
 @pytest.fixture(scope="module")
 def extractive() -> ExtractiveAnswerer:
-    index = build_index(ROOT / "content" / "guide", HashEmbedder(), MemoryStore())
-    return ExtractiveAnswerer(index.retriever)
+    return guide_extractive()
 
 
 def events(answerer: Answerer, question: str = ON_GUIDE) -> list[StreamEvent]:

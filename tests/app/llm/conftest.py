@@ -15,9 +15,13 @@ import pytest
 
 from app.content import QuestionBank, load_bank
 from app.settings import ROOT, Settings
+from rag import ExtractiveAnswerer, build_index
+from tests.fakes import HashEmbedder, MemoryStore
 from tests.llm_server import Reply, ScriptedLLM
 
 MODEL = "openai/scripted"
+ON_GUIDE = "When should I use RAG instead of fine-tuning?"
+OFF_GUIDE = "What is the best pizza topping in Naples?"
 _FENCED = re.compile(r"<<<(ANSWER-\w+)\n(.*)\n\1>>>", re.S)
 
 
@@ -30,6 +34,11 @@ def bank() -> QuestionBank:
 def scripted() -> Iterator[ScriptedLLM]:
     with ScriptedLLM() as server:
         yield server
+
+
+def guide_extractive() -> ExtractiveAnswerer:
+    """The extractive answerer over the real guide (hash embedder, memory store): the LLM answerer's fallback."""
+    return ExtractiveAnswerer(build_index(ROOT / "content" / "guide", HashEmbedder(), MemoryStore()).retriever)
 
 
 def llm_settings(tmp_path: Path, base_url: str, **overrides: Any) -> Settings:

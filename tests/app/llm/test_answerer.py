@@ -11,21 +11,15 @@ import pytest
 
 from app.llm import LLMClient, LLMConfig
 from app.llm.adapters import GuideModel, answer_prompts
-from app.settings import ROOT
-from rag import ExtractiveAnswerer, build_index
+from rag import ExtractiveAnswerer
 from rag.llm_answerer import LLMAnswerer, LLMGuideAnswer
-from tests.app.llm.conftest import MODEL, cited_answer, excerpt_texts
-from tests.fakes import HashEmbedder, MemoryStore
+from tests.app.llm.conftest import MODEL, OFF_GUIDE, ON_GUIDE, cited_answer, excerpt_texts, guide_extractive
 from tests.llm_server import Reply, ScriptedLLM, refused_url
-
-ON_GUIDE = "When should I use RAG instead of fine-tuning?"
-OFF_GUIDE = "What is the best pizza topping in Naples?"
 
 
 @pytest.fixture(scope="module")
 def extractive() -> ExtractiveAnswerer:
-    index = build_index(ROOT / "content" / "guide", HashEmbedder(), MemoryStore())
-    return ExtractiveAnswerer(index.retriever)
+    return guide_extractive()
 
 
 def answerer(base: str, extractive: ExtractiveAnswerer, timeout: float = 3.0) -> LLMAnswerer:
