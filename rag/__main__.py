@@ -26,6 +26,7 @@ from rag.index import build_index
 from rag.ingest import ingest, plan_ingest
 from rag.quality import answer_report, best_threshold, format_answers, format_table, load_qa, report, score_items
 from rag.retrieval import Mode
+from rag.signals import FEATURES
 from rag.support import save_threshold
 from rag.wiring import ROOT, GuideConfig, make_embedder, make_store
 
@@ -99,7 +100,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     model = fit_decline(index.retriever, calib, head, args.calib.name)
     _out(f"decline decision: threshold {model.threshold}, relevance floor {model.relevance_floor}; five-fold "
          f"out-of-fold decline precision {model.cv_precision:.3f}, recall {model.cv_recall:.3f} on the calibration "
-         f"set; {len(model.coef)} weights (7 signals and the question's embedding)")
+         f"set; {len(model.coef)} weights ({len(FEATURES)} signals and the question's embedding)")
     answerer = ExtractiveAnswerer(index.retriever, decline_model=model, head=head)
     _out(format_answers([answer_report(answerer, calib, f"{args.calib.name} (fitted on)")]))
     threshold, accuracy, pairs = fit_support(index.retriever)

@@ -151,7 +151,8 @@ class ExtractiveAnswerer:
         found = set().union(*(c.terms for c in chosen))
         signals = Signals(**retrieval_signals(question, r.confidence, r.lexical_top, self.retriever.lexical,
                                               self._heading_terms, self.glossary),
-                          support=best, answer_coverage=weighted_share(qterms, found, self.retriever.lexical))
+                          support=best, answer_coverage=weighted_share(qterms, found, self.retriever.lexical),
+                          **scored.tops())
         p = self.model.p_answerable(signals, r.qvec)
         answers = (r.confidence >= self.min_similarity if self.min_similarity is not None
                    else p >= self.model.threshold)
@@ -179,7 +180,10 @@ class ExtractiveAnswerer:
         if anchor is None:
             return []
         others = self.ranker.candidates(scored, [h.chunk for h in r.hits[:2] if h.chunk.id != chunk.id])
-        return compose_definition(anchor, pool, others)
+        # Each name's rarest word: "card" in "model card", since "model" is in half the guide's sentences.
+        idf = self.retriever.lexical.idf
+        names = frozenset(max(ts, key=idf) for ts in (tokenize(n) for n in term.names) if ts)
+        return compose_definition(anchor, pool, others, names)
 
     def _cite(self, chosen: list[Candidate], r: Retrieval) -> GuideAnswer:
         sims = {h.chunk.id: h.similarity for h in r.hits}

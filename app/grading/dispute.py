@@ -137,7 +137,7 @@ def recheck(grader: EmbeddedGrader, rubric: GradingRubric, answer: str, criterio
     if not idx:
         return DisputeDecision("rejected", old_level, old_level,
                                f"The reason does not quote or point to a sentence of the answer that speaks to "
-                               f"{crit.name}. Quote the sentences you mean. Level {nxt} needs: "
+                               f"{crit.name}. Quote the sentences you mean. {crit.level_text(nxt).capitalize()} needs: "
                                f"{crit.levels[nxt]}", [], [])
     anchor_vecs = grader.embed_spans(_anchor_parts(crit.levels[nxt]))
     substantive = [i for i in idx if _developed(kept[i]) or _terse_statement(kept[i], vecs_of(base, i), anchor_vecs)]
@@ -162,7 +162,7 @@ def recheck(grader: EmbeddedGrader, rubric: GradingRubric, answer: str, criterio
     shown = "; ".join(_q(kept[i].text) for i in idx[:3])
     if level > old_level:
         return DisputeDecision("upheld", old_level, level,
-                               f"Re-read {shown}: read as part of {crit.name}, it meets level {level}.",
+                               f"Re-read {shown}: read as part of {crit.name}, it meets {crit.level_text(level)}.",
                                [kept[i].text for i in on_topic[:2]], checked)
     if not substantive:
         why = "it names the idea without explaining it"
@@ -170,9 +170,10 @@ def recheck(grader: EmbeddedGrader, rubric: GradingRubric, answer: str, criterio
         best = rubric.criteria[int(np.argmax([f.span_relevance[substantive[0]] for f in again.features]))].name
         why = f"it speaks to {best} rather than {crit.name}"
     else:
-        why = f"with it, {crit.name} still reads at level {new_level}"
+        why = f"with it, {crit.name} still reads at {crit.level_text(new_level)}"
     return DisputeDecision("rejected", old_level, old_level,
-                           f"Re-read {shown}: {why}. Level {nxt} needs: {crit.levels[nxt]}", [], checked)
+                           f"Re-read {shown}: {why}. {crit.level_text(nxt).capitalize()} needs: {crit.levels[nxt]}",
+                           [], checked)
 
 
 def _developed(span: Span) -> bool:

@@ -49,17 +49,24 @@ from app.grading.points import (
     visible_text,
 )
 from app.grading.rubric import REFERENCE_CRITERION, GradingRubric, RubricCriterion
-from app.grading.screen import Screened, screen
+from app.grading.screen import Screened, screen, short_answer
 from app.grading.study import StudyFinder
-from app.grading.text import is_fragment, is_keyword_list, screening, segments, specificity
+from app.grading.text import (
+    content_words,
+    is_fragment,
+    is_keyword_list,
+    restates_question,
+    screening,
+    segments,
+    specificity,
+)
 from app.grading.types import CriterionResult, Scorecard
-from app.grading.wording import advice
 from rag.embedder import Embedder
 from rag.lexical import tokenize
 
 log = logging.getLogger(__name__)
 
-GRADER_VERSION = "embedded-2.2"
+GRADER_VERSION = "embedded-2.3"
 PARAMS_FILE = Path(__file__).parent / "params.json"
 MAX_EVIDENCE = 2
 RELEVANT = 0.35  # a sentence this close to one of a criterion's points is about that criterion
@@ -74,6 +81,7 @@ ECHO_FLAG_WORDS = 4  # a sentence dropped for echoing is reported only when it h
 COVERED = 0.30  # a point is shown when some window is this close to it (fitted on the feedback set's calib rows)
 FILLER_MARGIN = 0.05  # a vague sentence must be this much closer to the rubric than to generic filler
 FILLER_SIM = 0.45  # ... and a vague sentence this close to a filler prototype is filler whatever else it is near
+RESTATE_MIN_WORDS = 8  # content words the surviving sentences need before they can be called a restatement
 FILLER_FLAG_MIN = 2  # filler is reported when this many sentences were dropped as filler: a strong answer's one
 # terse line ("Keep spoken answers short.") earns nothing, but telling its author they wrote filler misleads
 
@@ -259,7 +267,11 @@ class EmbeddedGrader:
                 continue
             vecs = all_vecs[pos:pos + len(sc.spans)]
             pos += len(sc.spans)
-            out.append(self._card(rubric, self.analyse(rubric, sc, vecs)))
+            a = self.analyse(rubric, sc, vecs)
+            if _restates(rubric, a.screened):
+                out.append(scorecard.abstained("restates_question", a.screened.flags, self.fingerprint))
+            else:
+                out.append(self._card(rubric, a))
         return out
 
     def analyse(self, rubric: GradingRubric, sc: Screened, vecs: np.ndarray,
@@ -369,8 +381,8 @@ class EmbeddedGrader:
             level = 1
         if level == 3 and f.values["spec"] < 0.5:
             level = 2
-        if capped:
-            level = min(level, 1)
+        if capped:  # a keyword list earns level 1 at most, and nothing above it within the level
+            return min(level, 1), min(self.params.position(z), float(min(level, 1)))
         return level, self.params.position(z)
 
     def _card(self, rubric: GradingRubric, a: Analysis) -> Scorecard:
@@ -400,7 +412,7 @@ class EmbeddedGrader:
                        if level < 2 and p.source == "description" and p.text != cp.points[0].text and s < COVERED]
             missing += [f"Not shown: {concept}" for concept in self._missing_concepts(c, a)] if level < 2 else []
             missing = list(dict.fromkeys(missing))[:4]
-            missing.append(f"To reach level {max(level + 1, 2)}: {advice(c.levels[max(level + 1, 2)])}")
+            missing.append(scorecard.next_step(c, level))
         study = self.study.for_criterion(c) if self.study else []
         return CriterionResult(id=c.id, name=c.name, competency=c.competency, weight=c.weight, level=level,
                                evidence=evidence, missing=missing, study=study)
@@ -421,6 +433,18 @@ class EmbeddedGrader:
             if not lexical and float(point_cover(win, v).max()) < COVERED:
                 out.append(cue[0])
         return out
+
+
+def _restates(rubric: GradingRubric, kept: Screened) -> bool:
+    """A case answer whose creditable sentences, once pleasantries and echoes are gone, only restate the question.
+
+    The screens check the whole answer before embedding; "Great question, and an important one." around a
+    restatement adds words of its own, so the check is repeated on what survived the meaning-based filters.
+    """
+    body = " ".join(kept.norm)
+    if short_answer(rubric.reference_answer) or len(content_words(body)) < RESTATE_MIN_WORDS:
+        return False  # a few surviving words (a keyword list's remains) are too little to call a restatement
+    return restates_question(body, rubric.question)
 
 
 def _reference_only(c: RubricCriterion) -> bool:

@@ -17,7 +17,6 @@ from app.grading import scorecard
 from app.grading.embedded import EmbeddedGrader
 from app.grading.rubric import GradingRubric
 from app.grading.types import CriterionResult, Scorecard
-from app.grading.wording import advice
 
 ENSEMBLE_VERSION = "ensemble-1"
 MAX_QUOTES = 3
@@ -83,7 +82,7 @@ class EnsembleGrader:
             lower = a.missing if a.level <= b.level else b.missing
             missing = [m for m in lower if not m.startswith("To reach level")]
             if level < 3:
-                missing.append(f"To reach level {max(level + 1, 2)}: {advice(crits[a.id].levels[max(level + 1, 2)])}")
+                missing.append(scorecard.next_step(crits[a.id], level))
             results.append(CriterionResult(
                 id=a.id, name=a.name, competency=a.competency, weight=a.weight, level=level, evidence=evidence,
                 missing=missing, study=a.study or b.study,

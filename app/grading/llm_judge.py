@@ -34,7 +34,6 @@ from app.grading.scorecard import FLAG_TEXT
 from app.grading.screen import Screened, screen
 from app.grading.text import is_injection, segments
 from app.grading.types import CriterionResult, Scorecard
-from app.grading.wording import advice
 from app.llm import LLMBadOutput, LLMClient, LLMError, ReplyCache, prompt_hash, render
 from app.llm.prompts import fence
 
@@ -306,7 +305,7 @@ class LLMJudge:
                    uncertain: bool) -> CriterionResult:
         missing = [j.missing.strip()] if j.missing.strip() and j.level < 3 else []
         if j.level < 3:
-            missing.append(f"To reach level {max(j.level + 1, 2)}: {advice(crit.levels[max(j.level + 1, 2)])}")
+            missing.append(scorecard.next_step(crit, j.level))
         study = self.fallback.study.for_criterion(crit) if self.fallback.study else []
         return CriterionResult(id=crit.id, name=crit.name, competency=crit.competency, weight=crit.weight,
                                level=j.level, evidence=evidence, missing=missing, study=study, uncertain=uncertain)

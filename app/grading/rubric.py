@@ -34,10 +34,28 @@ class RubricCriterion(BaseModel):
     cues: list[list[str]] = Field(default_factory=list)  # each cue: [concept, phrasing, ...]
     probe: str | None = None
     guide_sections: list[str] = Field(default_factory=list)
+    # The rubric's own first and last level when it was written on another scale than 0-3 (e.g. 1-5): levels are
+    # graded on 0-3 and reported on this scale too, so a candidate reads the numbers of the rubric they gave.
+    scale: tuple[int, int] | None = None
 
     @property
     def concepts(self) -> list[str]:
         return [c[0] for c in self.cues]
+
+    def own_level(self, level: int) -> int:
+        """A 0-3 grader level on the rubric's own scale: the level whose anchor the grader level took."""
+        return level if self.scale is None else nearest(*self.scale, level)
+
+    def level_text(self, level: int) -> str:
+        """'level 2', or 'level 4 of 1-5' on a rubric written on another scale."""
+        if self.scale is None:
+            return f"level {level}"
+        return f"level {self.own_level(level)} of {self.scale[0]}-{self.scale[1]}"
+
+
+def nearest(lo: int, hi: int, level: int) -> int:
+    """The level of a lo..hi scale at the same relative place as `level` on 0-3 (ties go to the lower level)."""
+    return min(range(lo, hi + 1), key=lambda k: (abs((k - lo) / (hi - lo) - level / 3), k))
 
 
 class GradingRubric(BaseModel):
@@ -51,7 +69,11 @@ class GradingRubric(BaseModel):
         return {c.id: c.weight for c in self.criteria}
 
     def content_hash(self) -> str:
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        d = self.model_dump(mode="json")
+        for c in d["criteria"]:  # a rubric on the 0-3 scale keeps the hash it had before scales were recorded
+            if c.get("scale") is None:
+                c.pop("scale", None)
+        blob = json.dumps(d, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
@@ -106,9 +128,15 @@ class InlineCriterion(BaseModel):
         if self.levels is None:
             return dict(GENERIC_LEVELS)
         src = dict(enumerate(self.levels)) if isinstance(self.levels, list) else dict(self.levels)
-        keys = sorted(src)
-        lo, hi = keys[0], keys[-1]
-        return {t: src[min(keys, key=lambda k: (abs((k - lo) / (hi - lo) - t / 3), k))] for t in range(4)}
+        lo, hi = min(src), max(src)
+        return {t: src[nearest(lo, hi, t)] for t in range(4)}
+
+    def own_scale(self) -> tuple[int, int] | None:
+        """The anchors' first and last level, when they are not the grader's own 0-3."""
+        if self.levels is None:
+            return None
+        keys = list(range(len(self.levels))) if isinstance(self.levels, list) else sorted(self.levels)
+        return None if (keys[0], keys[-1]) == (0, 3) else (keys[0], keys[-1])
 
 
 REFERENCE_CRITERION = "reference"
@@ -131,7 +159,7 @@ def from_inline(question: str, rubric: list[dict[str, Any]] | None = None,
             where = ".".join(str(p) for p in err["loc"]) or "item"
             raise InvalidRubric(f"rubric[{i}].{where}: {err['msg'].removeprefix('Value error, ')}") from None
         crits.append(RubricCriterion(id=item.id, name=item.name or item.description[:60], description=item.description,
-                                     weight=item.weight, levels=item.levels_0_3()))
+                                     weight=item.weight, levels=item.levels_0_3(), scale=item.own_scale()))
     if len({c.id for c in crits}) != len(crits):
         raise InvalidRubric("rubric criterion ids must be unique")
     if not crits:

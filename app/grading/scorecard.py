@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.content import band_for, overall_score
-from app.grading.rubric import GradingRubric
+from app.grading.rubric import GradingRubric, RubricCriterion
 from app.grading.types import CriterionResult, Overall, Scorecard, Summary
 from app.grading.wording import advice
 
@@ -61,21 +61,48 @@ def overall(rubric: GradingRubric, results: list[CriterionResult],
     return Overall(score=score, band=band_for(score).value)
 
 
+def next_step(c: RubricCriterion, level: int) -> str:
+    """What moves a criterion up, as advice: the next level's anchor, level 2 at least (naming a topic is no goal).
+
+    On a rubric written on its own scale, two grader levels can share an anchor; the advice names the next anchor
+    that differs from the current one, numbered on the rubric's scale.
+    """
+    target = next_level(c, level)
+    return f"To reach {c.level_text(target)}: {advice(c.levels[target])}"
+
+
+def next_level(c: RubricCriterion, level: int) -> int:
+    """The 0-3 level worth aiming for next: level + 1, at least 2, skipping levels that share the current anchor."""
+    target = max(level + 1, 2)
+    while target < 3 and c.levels.get(target) == c.levels.get(level):
+        target += 1
+    return target
+
+
+def on_own_scale(rubric: GradingRubric, results: list[CriterionResult]) -> list[CriterionResult]:
+    """Each result of a criterion written on another scale also carries its level on that scale."""
+    scales = {c.id: c for c in rubric.criteria if c.scale is not None}
+    return [r.model_copy(update={"scale": scales[r.id].scale, "scale_level": scales[r.id].own_level(r.level)})
+            if r.id in scales else r for r in results]
+
+
 def summary(rubric: GradingRubric, results: list[CriterionResult]) -> Summary:
     """Strengths (level 2 and up) and the one improvement worth the most points, phrased as advice."""
+    crits = {c.id: c for c in rubric.criteria}
     strong = sorted((r for r in results if r.level >= 2), key=lambda r: (-r.level, -r.weight, r.id))
     gap = max(results, key=lambda r: (r.weight * (3 - r.level), -results.index(r)))
-    crit = next(c for c in rubric.criteria if c.id == gap.id)
+    crit = crits[gap.id]
     if gap.level >= 3:
-        tip = "Keep this standard: every criterion is at level 3."
+        tip = "Keep this standard: every criterion is at its top level."
     else:
-        tip = f"{gap.name}: {crit.probe or advice(crit.levels[max(gap.level + 1, 2)])}"
-    return Summary(strengths=[f"{r.name} (level {r.level})" for r in strong[:3]], improvement=tip)
+        tip = f"{gap.name}: {crit.probe or advice(crit.levels[next_level(crit, gap.level)])}"
+    return Summary(strengths=[f"{r.name} ({crits[r.id].level_text(r.level)})" for r in strong[:3]], improvement=tip)
 
 
 def build(rubric: GradingRubric, results: list[CriterionResult], flags: list[str], fingerprint: Mapping[str, Any],
           positions: Mapping[str, float] | None = None, **extra: Any) -> Scorecard:
     """A graded scorecard. `flags` are codes (FLAG_TEXT) or already-readable sentences."""
+    results = on_own_scale(rubric, results)
     return Scorecard(overall=overall(rubric, results, positions), criteria=results, flags=flag_text(flags),
                      summary=summary(rubric, results),
                      grader={**fingerprint, "rubric_hash": rubric.content_hash()}, **extra)

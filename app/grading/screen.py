@@ -124,6 +124,11 @@ def _drop_reason(span: Span, norm: str) -> str | None:
     return None
 
 
+def short_answer(reference: str | None) -> bool:
+    """A reference answer this short means a short-answer question, not a case."""
+    return reference is not None and len(content_words(reference)) < SHORT_REFERENCE_WORDS
+
+
 def screen(answer: str, question: str, reference: str | None = None) -> Screened:
     """Decide whether to abstain, and which spans may earn credit.
 
@@ -131,7 +136,7 @@ def screen(answer: str, question: str, reference: str | None = None) -> Screened
     few words can be complete, so the minimum length scales with the reference.
     """
     ref_words = len(content_words(reference)) if reference else None
-    short = ref_words is not None and ref_words < SHORT_REFERENCE_WORDS
+    short = short_answer(reference)
     min_words = max(1, min(5, (ref_words or 0) // 2)) if short else 5
     text, truncated = _truncate(answer)
     flags = ["truncated"] if truncated else []

@@ -24,6 +24,9 @@ class CriterionResult(BaseModel):
     missing: list[str] = Field(default_factory=list)
     study: list[StudyLink] = Field(default_factory=list)
     uncertain: bool = False
+    # On a rubric written on another scale (e.g. 1-5): its first and last level, and `level` on that scale.
+    scale: tuple[int, int] | None = None
+    scale_level: int | None = None
 
 
 class Overall(BaseModel):

@@ -11,6 +11,11 @@ import re
 
 _IRREGULAR = {"does": "do", "has": "have", "is": "be", "goes": "go", "says": "say"}
 _FIRST = re.compile(r"^(\s*)([A-Za-z]+)(.*)$", re.S)
+# After a plural noun, terse anchors go on with a list or a participle: "Gaps, variety and ownership covered",
+# "Risks named with owners". A verb goes on with its object: "Names the risks", "Feeds reported cases into ...".
+_NOUN_LIST = re.compile(r"^\s*[,;]")
+_PARTICIPLE = re.compile(r"^\s+[a-z]+ed\b")
+SHORT_ANCHOR = 7  # words: a participle after the first word reads as a noun phrase only in an anchor this short
 
 
 def imperative(verb: str) -> str | None:
@@ -29,11 +34,15 @@ def imperative(verb: str) -> str | None:
     return out.capitalize() if verb[:1].isupper() else out
 
 
+def _noun_phrase(rest: str) -> bool:
+    return bool(_NOUN_LIST.match(rest) or (_PARTICIPLE.match(rest) and len(rest.split()) < SHORT_ANCHOR))
+
+
 def advice(anchor: str) -> str:
     """A level anchor phrased as what to do."""
     text = anchor.strip()
     m = _FIRST.match(text)
-    if m:
+    if m and not _noun_phrase(m.group(3)):
         verb = imperative(m.group(2))
         if verb:
             return f"{m.group(1)}{verb}{m.group(3)}"

@@ -15,11 +15,15 @@ export function answerText(messages) {
   return messages.filter((m) => m.role === "candidate" && ANSWER_KINDS.has(m.kind)).map((m) => m.text).join("\n\n");
 }
 
-function levelBar(level, name) {
+/** The bar shows the grader's 0-3 level; the text uses the rubric's own scale when it was written on another one. */
+export function levelBar(level, name, scale, scaleLevel) {
   const segs = [1, 2, 3].map((n) => el("span", { class: ["seg", n <= level && "on"] }));
+  const own = Array.isArray(scale) && scaleLevel !== null && scaleLevel !== undefined;
+  const label = own ? `level ${scaleLevel} on the rubric's ${scale[0]} to ${scale[1]} scale` : `level ${level} of 3`;
   return el("div", { class: "level" },
-    el("div", { class: ["levelbar", `lv-${level}`], role: "img", "aria-label": `${name}: level ${level} of 3` }, segs),
-    el("span", { class: "level-text", "aria-hidden": "true" }, `${level}/3`));
+    el("div", { class: ["levelbar", `lv-${level}`], role: "img", "aria-label": `${name}: ${label}` }, segs),
+    el("span", { class: "level-text", "aria-hidden": "true" },
+      own ? `${scaleLevel} (${scale[0]}–${scale[1]})` : `${level}/3`));
 }
 
 function flagsList(flags) {
@@ -105,7 +109,7 @@ function criterionCard(ctx, crit, index) {
     el("div", { class: "crit-head" },
       el("div", {}, el("h4", {}, el("span", { class: "crit-num", "aria-hidden": "true" }, `${index + 1}`), crit.name),
         crit.competency ? el("p", { class: "competency" }, humanize(crit.competency)) : null),
-      levelBar(crit.level, crit.name)),
+      levelBar(crit.level, crit.name, crit.scale, crit.scale_level)),
     el("div", { class: "crit-block" }, el("h5", {}, "Evidence"), evidence),
     missing,
     studyLinks(crit.study),

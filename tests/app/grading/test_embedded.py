@@ -54,6 +54,25 @@ def test_abstains_when_the_answer_restates_the_question(grader: EmbeddedGrader, 
     assert card.abstained and card.reason == "restates_question"
 
 
+def test_a_restatement_wrapped_in_pleasantries_still_abstains(grader: EmbeddedGrader, rubric: GradingRubric,
+                                                              q: Question) -> None:
+    # The pleasantries add words of their own, so only the check after the meaning-based filters catches it.
+    card = grader.grade(rubric, "That's a really good question, and an important one. " + q.prompt
+                        + " It is definitely something that happens with AI products.")
+    assert card.abstained and card.reason == "restates_question"
+
+
+def test_keyword_cap_leaves_nothing_above_level_one(grader: EmbeddedGrader, bank: QuestionBank) -> None:
+    q = bank.get("accuracy-disagreement-with-ml-lead")
+    assert q is not None
+    terms = ("STAR. Data-driven decision-making. Precision vs recall trade-off. Stakeholder alignment. "
+             "Disagree and commit. Shadow launch. Win-win. Growth mindset.")
+    card = grader.grade(from_question(q), terms)
+    assert not card.abstained and card.overall is not None and "keywords" in " ".join(card.flags)
+    # Capped criteria sit at their level, not above it within the level: all at most 1 means at most 33.3.
+    assert card.overall.score <= 100 / 3 + 0.05
+
+
 def test_a_bare_keyword_list_is_capped_well_below_the_bar(grader: EmbeddedGrader, rubric: GradingRubric) -> None:
     card = grader.grade(rubric, "RAG, human in the loop, CSAT, handle time, A/B test, hallucination, guardrails, "
                                 "staged rollout, feedback loop, golden set, edit distance, tenant isolation")

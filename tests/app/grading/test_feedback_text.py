@@ -34,6 +34,12 @@ def test_anchors_read_as_advice() -> None:
     anchor = "Contrasts the $210 fraud loss with a false block."
     assert advice(anchor) == "Contrast the $210 fraud loss with a false block."
     assert advice("A clear owner for each risk.").startswith("Aim for this: a clear owner")
+    # A plural noun opening a terse anchor is not a verb.
+    assert advice("Gaps, variety and ownership covered") == "Aim for this: gaps, variety and ownership covered"
+    assert advice("Risks named with owners") == "Aim for this: risks named with owners"
+    assert advice("Names the risks with owners") == "Name the risks with owners"
+    assert advice("Feeds reported and sampled bad conversations into a weekly review").startswith("Feed reported")
+    assert advice("Quantifies: about 3 dollars a question").startswith("Quantify:")
 
 
 def test_a_short_phrase_the_answer_is_contrasted_with_is_not_a_misquote() -> None:

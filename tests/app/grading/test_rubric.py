@@ -38,6 +38,30 @@ def test_anchors_on_other_scales_map_onto_0_3_by_position(levels, expected) -> N
     assert [r.criteria[0].levels[k] for k in range(4)] == expected
 
 
+@pytest.mark.parametrize("levels,scale,own", [
+    (["none", "weak", "some", "good", "excellent"], (0, 4), [0, 1, 3, 4]),
+    ({"1": "a", "2": "b", "3": "c", "4": "d", "5": "e"}, (1, 5), [1, 2, 4, 5]),
+    (["absent", "partial", "full"], (0, 2), [0, 1, 1, 2]),
+    (["w", "x", "y", "z"], None, [0, 1, 2, 3]),
+])
+def test_levels_are_also_reported_on_the_rubrics_own_scale(levels, scale, own) -> None:  # type: ignore[no-untyped-def]
+    c = from_inline("Q", [{"id": "a", "description": "does a thing well", "levels": levels}]).criteria[0]
+    assert c.scale == scale
+    assert [c.own_level(k) for k in range(4)] == own
+    # The reported level names the anchor the grader level took.
+    assert all(c.levels[k] == (levels[o] if isinstance(levels, list) else levels[str(o)])
+               for k, o in zip(range(4), own))
+
+
+def test_a_rubric_on_the_0_3_scale_keeps_its_hash() -> None:
+    # Recording scales must not change the hash (and so the fingerprints and caches) of 0-3 rubrics.
+    r = from_inline("Q", [{"id": "a", "description": "d e", "levels": ["w", "x", "y", "z"]}])
+    assert r.criteria[0].scale is None
+    assert r.content_hash() == "439626a729f28b59"  # computed by the code before scales were recorded
+    other = from_inline("Q", [{"id": "a", "description": "d e", "levels": {"1": "w", "2": "x", "3": "y", "4": "z"}}])
+    assert other.content_hash() != r.content_hash()  # the same anchors on a 1-4 scale are another rubric
+
+
 def test_inline_aliases_anchors_and_title() -> None:
     r = from_inline("Q", [{"id": "a", "title": "Metrics", "description": "d e", "anchors": ["w", "x", "y", "z"]}])
     assert r.criteria[0].name == "Metrics" and r.criteria[0].levels[3] == "z"

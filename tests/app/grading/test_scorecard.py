@@ -1,0 +1,33 @@
+"""The scorecard builder: levels reported on the rubric's own scale, and next-level advice that names a new goal."""
+
+from __future__ import annotations
+
+from app.grading import from_inline
+from app.grading.scorecard import build, next_step
+from app.grading.types import CriterionResult
+
+RUBRIC = from_inline("Predict lift breakdowns", [
+    {"id": "failure_def", "description": "Defines the predicted event",
+     "levels": {"0": "undefined", "1": "loosely defined", "2": "operational definition with timing"}},
+    {"id": "labels", "description": "Derives labels", "levels": ["none", "guessed", "derived from logs", "audited"]},
+])
+
+
+def _result(cid: str, level: int) -> CriterionResult:
+    return CriterionResult(id=cid, name=cid, level=level)
+
+
+def test_a_card_reports_levels_on_the_rubrics_own_scale_too() -> None:
+    card = build(RUBRIC, [_result("failure_def", 3), _result("labels", 2)], [], {})
+    own, plain = card.criteria
+    assert (own.level, own.scale, own.scale_level) == (3, (0, 2), 2)
+    assert (plain.scale, plain.scale_level) == (None, None)  # a 0-3 rubric needs no second number
+    assert card.summary.strengths == ["failure_def (level 2 of 0-2)", "labels (level 2)"]
+
+
+def test_next_step_skips_levels_that_share_the_current_anchor() -> None:
+    c = RUBRIC.criteria[0]
+    # Grader levels 1 and 2 both took "loosely defined": the goal from level 1 is the top anchor, numbered 0-2.
+    assert next_step(c, 1) == "To reach level 2 of 0-2: Aim for this: operational definition with timing"
+    assert next_step(c, 0) == "To reach level 1 of 0-2: Aim for this: loosely defined"
+    assert next_step(RUBRIC.criteria[1], 0) == "To reach level 2: Aim for this: derived from logs"
