@@ -63,7 +63,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = get_settings()
     if args.inline and args.dataset != "gold":
         raise SystemExit("error: --inline compares bank rubrics with their inline form; use it with --dataset gold")
+    if args.inline and args.no_reference:
+        raise SystemExit("error: --no-reference grades rubric-only; it does not combine with --inline")
     name, items = load_dataset(args.dataset, args.split)
+    if args.no_reference:
+        from evals.inline import without_reference
+
+        name, items = f"{name}-no-reference", without_reference(items)
     grader = make_grader(args.grader, settings)
     opts = {"quiet": args.quiet, "resamples": args.resamples, "concurrency": args.concurrency,
             "max_fallback": args.max_fallback,
@@ -273,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--max-fallback", type=float, default=0.05,
                    help="largest share of items that may fall back to the embedded grader before the run is "
                         "invalid (exit 3) (default 0.05)")
+    r.add_argument("--no-reference", action="store_true",
+                   help="grade every rubric without its reference answer (rubric-only, as a request may be)")
     r.add_argument("--inline", action="store_true",
                    help="grade each bank rubric as POST /api/grade receives it (no cues), beside the cued mode")
     r.add_argument("-q", "--quiet", action="store_true")

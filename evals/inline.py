@@ -27,6 +27,22 @@ def inline_rubric(rubric: GradingRubric) -> GradingRubric:
     return from_inline(rubric.question, body, rubric.reference_answer)
 
 
+def without_reference(items: list[EvalItem]) -> list[EvalItem]:
+    """Each rubric with its reference answer removed: rubric-only grading, as a request with no reference_answer.
+
+    A bank rubric first takes its inline form (cues and probes are not part of a request); an inline rubric keeps
+    its criteria, anchors and scale. Reference-only rubrics (short-answer benchmarks) have nothing left to grade by
+    and are left out.
+    """
+    out = []
+    for it in items:
+        r = inline_rubric(it.rubric) if it.rubric.question_id else it.rubric
+        if any(c.cues for c in r.criteria):  # a reference-only rubric: its one criterion is the reference
+            continue
+        out.append(it.model_copy(update={"rubric": r.model_copy(update={"reference_answer": None})}))
+    return out
+
+
 def to_inline(items: list[EvalItem]) -> list[EvalItem]:
     return [it.model_copy(update={"rubric": inline_rubric(it.rubric)}) for it in items]
 

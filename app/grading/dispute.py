@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.grading.embedded import RELEVANT, Analysis, EmbeddedGrader
+from app.grading.embedded import Analysis, EmbeddedGrader
 from app.grading.features import point_cover, windows
 from app.grading.points import clauses
 from app.grading.rubric import GradingRubric
@@ -151,7 +151,7 @@ def recheck(grader: EmbeddedGrader, rubric: GradingRubric, answer: str, criterio
     # A quote may be the part of a longer sentence that states the anchor: read the candidate's quoted words too.
     quoted = quoted_words(answer, reason)
     quote_meets = _meets_anchor(anchor_vecs, grader.embed_spans([normalise(q) for q in quoted])) if quoted else 0.0
-    on_topic = [i for i in substantive if rel[i] >= RELEVANT - 0.05 and (
+    on_topic = [i for i in substantive if rel[i] >= again.features[ci].relevant - 0.05 and (
         rel[i] >= best_other[i] - OTHER_MARGIN or quote_meets >= ANCHOR_MATCH
         or _meets_anchor(anchor_vecs, vecs_of(again, i)) >= ANCHOR_MATCH)]
     meets = max(_meets_anchor(anchor_vecs, again.vecs[on_topic]), quote_meets) if on_topic else 0.0

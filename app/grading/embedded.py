@@ -70,6 +70,11 @@ GRADER_VERSION = "embedded-2.3"
 PARAMS_FILE = Path(__file__).parent / "params.json"
 MAX_EVIDENCE = 2
 RELEVANT = 0.35  # a sentence this close to one of a criterion's points is about that criterion
+# With no reference answer, the points are only the rubric's own wording, short and abstract ("Defines the
+# predicted event and when it starts"), which a concrete sentence resembles less ("a breakdown is the lift out of
+# service for over an hour, dated from the first alarm": 0.27). Fitted on the rubric-only forms of the two
+# calibration sets (gold calib and foreign calib with their reference answers removed).
+RELEVANT_RUBRIC_ONLY = 0.20
 OFF_RUBRIC = 0.25  # a sentence below this for every criterion is off the rubric and ignored
 INJECTION_SIM = 0.62  # this close to a grader-directed instruction (injection_prototypes) is an instruction
 ECHO_SIM = 0.80  # this close to a line of visible rubric text, with little of its own, is an echo
@@ -126,6 +131,7 @@ class Prepared:
 
     points: RubricPoints
     scales: list[Scale]
+    relevant: float = RELEVANT  # see RELEVANT_RUBRIC_ONLY
 
 
 @dataclass(frozen=True)
@@ -227,7 +233,7 @@ class EmbeddedGrader:
             criteria.append(CriterionPoints(c, points, allv.astype(np.float32)))
         echo_terms = frozenset(w for t in visible for w in tokenize(t))
         rp = RubricPoints(rubric, criteria, ref, ref_vecs, echo_terms, echo_vecs)
-        prepared = Prepared(rp, self._scales(rp))
+        prepared = Prepared(rp, self._scales(rp), RELEVANT if ref else RELEVANT_RUBRIC_ONLY)
         with self._lock:
             self._prepared[key] = prepared
         return prepared
@@ -293,7 +299,7 @@ class EmbeddedGrader:
         for ci, (cp, scale) in enumerate(zip(prep.points.criteria, prep.scales)):
             cover = point_cover(win, cp.vecs)
             d, r, t = split_cover(cp, cover)
-            mine = [i for i in range(len(sc.spans)) if owner[i] == ci and rel[ci, i] >= RELEVANT]
+            mine = [i for i in range(len(sc.spans)) if owner[i] == ci and rel[ci, i] >= prep.relevant]
             developed = [i for i in mine if sc.spans[i].words >= 8 and not is_fragment(sc.spans[i])]
             values = {"x_desc": Scale.place(d, scale.desc_floor, scale.desc_top),
                       "x_ref": Scale.place(r, scale.ref_floor, scale.ref_top),
@@ -302,11 +308,11 @@ class EmbeddedGrader:
                       "spec": max((specificity(sc.norm[i]) for i in mine), default=0.0), "breadth": 0.0}
             if pair is not None and _reference_only(cp.criterion):
                 values["pair"] = pair
-            feats.append(CriterionFeatures(values, cover, rel[ci] if rel.size else np.zeros(0)))
+            feats.append(CriterionFeatures(values, cover, rel[ci] if rel.size else np.zeros(0), prep.relevant))
         breadth = float(np.mean([np.clip(f.values["x_desc"], 0, 1.5) for f in feats])) if feats else 0.0
         for f in feats:
             f.values["breadth"] = breadth
-        capped = _keyword_dominant(sc, rel)
+        capped = _keyword_dominant(sc, rel, prep.relevant)
         return Analysis(sc, vecs, feats, owner, capped, prep)
 
     @staticmethod
@@ -371,10 +377,10 @@ class EmbeddedGrader:
             # Only a reference answer: the grade is the pair scorer's probability that the answer conveys it.
             pos = 3.0 * f.values["pair"]
             level = min(int(pos + 0.5), 3)
-            return (level, pos) if any(r >= RELEVANT for r in f.span_relevance) else (0, 0.0)
+            return (level, pos) if any(r >= f.relevant for r in f.span_relevance) else (0, 0.0)
         z = self.params.z(f)
         level = self.params.level(z)
-        relevant = [s for s, r in zip(sc.spans, f.span_relevance) if r >= RELEVANT]
+        relevant = [s for s, r in zip(sc.spans, f.span_relevance) if r >= f.relevant]
         if not relevant:
             return 0, 0.0
         if level >= 2 and not any(s.words >= 8 and not is_fragment(s) for s in relevant):
@@ -398,7 +404,7 @@ class EmbeddedGrader:
         """Evidence the criterion is best served by, what is missing, the next level as advice, a study link."""
         f = a.features[ci]
         rel = f.span_relevance
-        mine = [i for i in range(len(a.screened.spans)) if a.owner[i] == ci and rel[i] >= RELEVANT]
+        mine = [i for i in range(len(a.screened.spans)) if a.owner[i] == ci and rel[i] >= f.relevant]
         mine.sort(key=lambda i: -rel[i])
         if not mine and level > 0:  # credit with no sentence of its own: quote the one that serves it most
             mine = [int(np.argmax(rel))]
@@ -452,11 +458,11 @@ def _reference_only(c: RubricCriterion) -> bool:
     return c.id == REFERENCE_CRITERION and c.description.startswith("Covers the points of the reference")
 
 
-def _keyword_dominant(sc: Screened, rel: np.ndarray) -> bool:
+def _keyword_dominant(sc: Screened, rel: np.ndarray, relevant: float = RELEVANT) -> bool:
     """Mostly bare keywords: as many list/fragment spans as substantive sentences, or under 25 words of them."""
     if not sc.listy:
         return False
     best = rel.max(axis=0) if rel.size else np.zeros(len(sc.spans))
     substantive = [s for s, r in zip(sc.spans, best)
-                   if r >= RELEVANT - 0.1 and not is_fragment(s) and not is_keyword_list(s)]
+                   if r >= relevant - 0.1 and not is_fragment(s) and not is_keyword_list(s)]
     return sc.listy >= len(substantive) or sum(s.words for s in substantive) < 25

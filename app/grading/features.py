@@ -22,7 +22,9 @@ FEATURES = ("x_desc", "x_ref", "x_top", "dev", "spec", "breadth")
 MIN_SPAN = 0.10  # the smallest reference-to-floor distance used to normalise (degenerate rubrics)
 CLIP = (-1.0, 2.0)  # a placed value outside this range says nothing more
 SOLE_TOP = 0.75  # a one-sentence reference cannot be matched without itself: a close paraphrase reaches about this
-DESC_TOP = 0.55  # a typical reference answer's coverage of description points, used when there is no reference
+# A good answer's coverage of description points, the top of the scale when a rubric has no reference answer.
+# Fitted with RELEVANT_RUBRIC_ONLY (embedded.py) on the calibration sets with their reference answers removed.
+DESC_TOP = 0.45
 
 
 def windows(vecs: np.ndarray, size: int = 3) -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -80,6 +82,7 @@ class CriterionFeatures:
     values: dict[str, float]
     point_cover: np.ndarray  # per point: best window similarity
     span_relevance: np.ndarray  # per answer sentence: best similarity to any point of this criterion
+    relevant: float  # the similarity at which a sentence is about this criterion (lower for rubric-only rubrics)
 
     def vector(self) -> np.ndarray:
         return np.array([self.values[f] for f in FEATURES], dtype=np.float64)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from app.grading import EmbeddedGrader
+from app.grading import EmbeddedGrader, from_inline
 from app.settings import ROOT
 from evals.foreign import FOREIGN, FOREIGN_CALIB, load_foreign
-from evals.inline import inline_rubric, run_inline
+from evals.inline import inline_rubric, run_inline, without_reference
 from evals.items import load_gold
 from tests.fakes import HashEmbedder
 
@@ -71,6 +71,17 @@ def test_inline_rubrics_keep_only_what_the_endpoint_accepts() -> None:
     assert inline.weights == cued.weights and inline.reference_answer == cued.reference_answer
     assert [c.levels for c in inline.criteria] == [c.levels for c in cued.criteria]
     assert inline.question_id is None
+
+
+def test_rubric_only_items_drop_the_reference_and_keep_inline_scales() -> None:
+    gold = [i for i in GOLD if i.split == "test"][:3]
+    foreign = load_foreign()[:3]
+    out = without_reference(gold + foreign)
+    assert len(out) == 6 and all(i.rubric.reference_answer is None for i in out)
+    assert not any(c.cues for i in out for c in i.rubric.criteria)  # bank rubrics take their inline form
+    assert [i.rubric.criteria for i in out[3:]] == [i.rubric.criteria for i in foreign]  # scales kept
+    short = from_inline("What is 2+2?", None, "Four, because two and two make four.")
+    assert without_reference([foreign[0].model_copy(update={"rubric": short})]) == []
 
 
 def test_inline_runs_report_both_modes_and_the_gap() -> None:

@@ -73,6 +73,29 @@ def test_keyword_cap_leaves_nothing_above_level_one(grader: EmbeddedGrader, bank
     assert card.overall.score <= 100 / 3 + 0.05
 
 
+LIFT_RUBRIC = [
+    {"id": "failure_def", "description": "Defines the predicted event and when it starts",
+     "levels": {"0": "undefined", "1": "loosely defined", "2": "operational definition with timing"}},
+    {"id": "labels", "description": "Derives labels from reports and call logs; audits them"},
+]
+
+
+def test_a_rubric_without_a_reference_answer_credits_concrete_sentences(grader: EmbeddedGrader) -> None:
+    # A rubric's own wording is abstract; a concrete sentence resembles it less than a reference answer's would
+    # (0.27 for the definition below), so rubric-only grading has its own relevance floor and top.
+    rubric = from_inline("A lift company wants to predict breakdowns a week ahead. What data do you need?", LIFT_RUBRIC)
+    good = grader.grade(rubric, "I would define a breakdown as the lift being out of service for more than one "
+                                "hour, dated from the first alarm, because anything later leaks the outcome. Labels "
+                                "would come from service calls, fault codes and technician visit reports, and senior "
+                                "technicians would audit a sample of 400 labels before training and then monthly.")
+    weak = grader.grade(rubric, "I would use machine learning on the lift data to predict breakdowns and see how "
+                                "it goes. Data is important for this.")
+    assert good.overall is not None and weak.overall is not None
+    assert all(c.level >= 2 for c in good.criteria) and good.overall.score >= 50
+    assert all(c.level <= 1 for c in weak.criteria) and weak.overall.score < 30
+    assert good.criteria[0].scale == (0, 2) and good.criteria[0].scale_level == 1
+
+
 def test_a_bare_keyword_list_is_capped_well_below_the_bar(grader: EmbeddedGrader, rubric: GradingRubric) -> None:
     card = grader.grade(rubric, "RAG, human in the loop, CSAT, handle time, A/B test, hallucination, guardrails, "
                                 "staged rollout, feedback loop, golden set, edit distance, tenant isolation")
