@@ -7,11 +7,12 @@ nothing leaves the machine.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from app.content import QuestionBank, load_bank
 from app.settings import ROOT, Settings
@@ -99,3 +100,17 @@ def polite_model(body: dict[str, Any]) -> Reply:
     if is_answerer(body):
         return Reply.stream(cited_answer(body))
     return Reply.stream("Good to meet you. Take a moment to think it through, and ask me anything you need.")
+
+
+def fresh(server: ScriptedLLM, responder: Callable[[dict[str, Any]], Reply] | None = None) -> ScriptedLLM:
+    """A module's shared scripted server with nothing left over from the test before, and its default reply."""
+    server.queue.clear()
+    server.requests.clear()
+    server.responder = responder
+    return server
+
+
+@pytest.fixture
+def client(shared: tuple[ScriptedLLM, TestClient], server: ScriptedLLM) -> TestClient:
+    """The app of a module that defines `shared` (server, app client) and `server`; asking resets the server."""
+    return shared[1]

@@ -15,7 +15,7 @@ from app.api.deps import TOKEN_COOKIE, TOKEN_HEADER
 from app.main import create_app
 from app.runtime import build_runtime, wait_ready
 from app.settings import Settings
-from tests.app.llm.conftest import is_judge, judge_json, llm_settings, polite_model
+from tests.app.llm.conftest import fresh, is_judge, judge_json, llm_settings, polite_model
 from tests.fakes import HashEmbedder, MemoryStore
 from tests.llm_server import Reply, ScriptedLLM
 
@@ -50,16 +50,7 @@ def shared() -> Iterator[tuple[ScriptedLLM, TestClient]]:
 
 @pytest.fixture
 def server(shared: tuple[ScriptedLLM, TestClient]) -> ScriptedLLM:
-    srv = shared[0]
-    srv.queue.clear()
-    srv.requests.clear()
-    srv.responder = polite_model
-    return srv
-
-
-@pytest.fixture
-def client(shared: tuple[ScriptedLLM, TestClient], server: ScriptedLLM) -> TestClient:
-    return shared[1]
+    return fresh(shared[0], polite_model)
 
 
 def start(c: TestClient) -> tuple[str, dict[str, str], dict[str, Any]]:

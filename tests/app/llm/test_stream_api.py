@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from app.api.deps import TOKEN_HEADER
 from app.main import create_app
 from app.runtime import build_runtime, wait_ready
-from tests.app.llm.conftest import cited_answer, llm_settings
+from tests.app.llm.conftest import cited_answer, fresh, llm_settings
 from tests.fakes import HashEmbedder, MemoryStore
 from tests.llm_server import Reply, ScriptedLLM
 from tests.sse import sse_events
@@ -35,16 +35,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ScriptedL
 
 @pytest.fixture
 def server(shared: tuple[ScriptedLLM, TestClient]) -> ScriptedLLM:
-    srv = shared[0]
-    srv.queue.clear()
-    srv.requests.clear()
-    srv.responder = None
-    return srv
-
-
-@pytest.fixture
-def client(shared: tuple[ScriptedLLM, TestClient], server: ScriptedLLM) -> TestClient:
-    return shared[1]
+    return fresh(shared[0])
 
 
 def ask(client: TestClient, question: str = QUESTION) -> tuple[str, dict[str, Any], dict[str, str]]:
