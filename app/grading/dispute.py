@@ -18,7 +18,7 @@ import numpy as np
 from app.grading.embedded import Analysis, EmbeddedGrader
 from app.grading.features import point_cover, windows
 from app.grading.points import clauses
-from app.grading.rubric import GradingRubric
+from app.grading.rubric import GENERIC_LEVELS, GradingRubric
 from app.grading.screen import normalise, screen
 from app.grading.text import ENGLISH_FUNCTION, Span, is_fragment, is_keyword_list, segments, words
 from rag.lexical import tokenize
@@ -155,7 +155,15 @@ def recheck(grader: EmbeddedGrader, rubric: GradingRubric, answer: str, criterio
         rel[i] >= best_other[i] - OTHER_MARGIN or quote_meets >= ANCHOR_MATCH
         or _meets_anchor(anchor_vecs, vecs_of(again, i)) >= ANCHOR_MATCH)]
     meets = max(_meets_anchor(anchor_vecs, again.vecs[on_topic]), quote_meets) if on_topic else 0.0
-    if on_topic and (new_level > old_level or meets >= ANCHOR_MATCH):
+    # Stating the next level means reading more like its anchor than like the level already given: a sentence
+    # that only names the idea ("Monitor drift and retrain.") is close to both, and closer to the lower one.
+    held = _held_anchor(grader, crit.levels, old_level)
+    stays = False
+    if on_topic and len(held):
+        quoted_vecs = grader.embed_spans([normalise(q) for q in quoted]) if quoted else again.vecs[:0]
+        below = max(_meets_anchor(held, again.vecs[on_topic]), _meets_anchor(held, quoted_vecs) if quoted else 0.0)
+        stays = meets <= below
+    if on_topic and not stays and (new_level > old_level or meets >= ANCHOR_MATCH):
         level = nxt
     else:
         level = old_level
@@ -169,6 +177,8 @@ def recheck(grader: EmbeddedGrader, rubric: GradingRubric, answer: str, criterio
     elif not on_topic:
         best = rubric.criteria[int(np.argmax([f.span_relevance[substantive[0]] for f in again.features]))].name
         why = f"it speaks to {best} rather than {crit.name}"
+    elif stays:
+        why = f"it reads like {crit.level_text(old_level)} ({crit.levels[old_level]}) more than the next level"
     else:
         why = f"with it, {crit.name} still reads at {crit.level_text(new_level)}"
     return DisputeDecision("rejected", old_level, old_level,
@@ -181,6 +191,18 @@ def _developed(span: Span) -> bool:
     ws = words(span.text)
     prose = sum(w in ENGLISH_FUNCTION for w in ws) / max(len(ws), 1)
     return span.words >= 6 and not is_fragment(span) and not is_keyword_list(span) and prose >= PROSE
+
+
+def _held_anchor(grader: EmbeddedGrader, levels: dict[int, str], level: int) -> np.ndarray:
+    """The anchor of the level already given, when the rubric wrote one of its own (generic text says nothing).
+
+    Level 0's anchor describes an absence ("No error handling."), which a sentence on the topic resembles by its
+    words whatever it says (the embedder reads past the "no"), so a dispute from level 0 is not compared with it.
+    """
+    text = levels.get(level)
+    if level == 0 or not text or text == GENERIC_LEVELS.get(level):
+        return np.zeros((0, grader.embedder.dim), dtype=np.float32)
+    return grader.embed_spans(_anchor_parts(text))
 
 
 def _anchor_parts(anchor: str) -> list[str]:

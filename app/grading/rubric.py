@@ -158,7 +158,8 @@ def from_inline(question: str, rubric: list[dict[str, Any]] | None = None,
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "item"
             raise InvalidRubric(f"rubric[{i}].{where}: {err['msg'].removeprefix('Value error, ')}") from None
-        crits.append(RubricCriterion(id=item.id, name=item.name or item.description[:60], description=item.description,
+        crits.append(RubricCriterion(id=item.id, name=item.name or item.description[:60].rstrip(" .;,:"),
+                                     description=item.description,
                                      weight=item.weight, levels=item.levels_0_3(), scale=item.own_scale()))
     if len({c.id for c in crits}) != len(crits):
         raise InvalidRubric("rubric criterion ids must be unique")
