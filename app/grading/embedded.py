@@ -5,8 +5,8 @@ level anchors and the reference answer's sentences; an answer covers a point wit
 sentences; the coverage is placed between the question (floor) and the reference answer (top) on the same
 criterion. Six global numbers and three cut points (params.json, fitted on the project's own calibration split
 with every rubric passed inline, as `POST /api/grade` receives it) turn that into a level. Caps keep it honest:
-a criterion nobody addressed is 0, level 2 needs a real sentence, level 3 needs specifics, an answer made of
-keywords cannot pass 1.
+a criterion nobody addressed is 0, level 2 needs a real sentence, level 3 needs specifics where the rubric's top
+anchor is generic or there is no reference answer, an answer made of keywords cannot pass 1.
 
 Before any of that, sentences that cannot earn credit are removed: screens (screen.py), instructions to the
 grader caught by meaning, sentences that only echo the rubric's visible wording, and off-topic filler.
@@ -48,7 +48,7 @@ from app.grading.points import (
     reference_sentences,
     visible_text,
 )
-from app.grading.rubric import REFERENCE_CRITERION, GradingRubric, RubricCriterion
+from app.grading.rubric import GENERIC_LEVELS, REFERENCE_CRITERION, GradingRubric, RubricCriterion
 from app.grading.screen import Screened, screen, short_answer
 from app.grading.study import StudyFinder
 from app.grading.text import (
@@ -66,7 +66,7 @@ from rag.lexical import tokenize
 
 log = logging.getLogger(__name__)
 
-GRADER_VERSION = "embedded-2.3"
+GRADER_VERSION = "embedded-2.4"
 PARAMS_FILE = Path(__file__).parent / "params.json"
 MAX_EVIDENCE = 2
 RELEVANT = 0.35  # a sentence this close to one of a criterion's points is about that criterion
@@ -308,7 +308,8 @@ class EmbeddedGrader:
                       "spec": max((specificity(sc.norm[i]) for i in mine), default=0.0), "breadth": 0.0}
             if pair is not None and _reference_only(cp.criterion):
                 values["pair"] = pair
-            feats.append(CriterionFeatures(values, cover, rel[ci] if rel.size else np.zeros(0), prep.relevant))
+            feats.append(CriterionFeatures(values, cover, rel[ci] if rel.size else np.zeros(0), prep.relevant,
+                                           _needs_specifics(cp.criterion, rubric)))
         breadth = float(np.mean([np.clip(f.values["x_desc"], 0, 1.5) for f in feats])) if feats else 0.0
         for f in feats:
             f.values["breadth"] = breadth
@@ -385,7 +386,7 @@ class EmbeddedGrader:
             return 0, 0.0
         if level >= 2 and not any(s.words >= 8 and not is_fragment(s) for s in relevant):
             level = 1
-        if level == 3 and f.values["spec"] < 0.5:
+        if level == 3 and f.needs_specifics and f.values["spec"] < 0.5:
             level = 2
         if capped:  # a keyword list earns level 1 at most, and nothing above it within the level
             return min(level, 1), min(self.params.position(z), float(min(level, 1)))
@@ -451,6 +452,18 @@ def _restates(rubric: GradingRubric, kept: Screened) -> bool:
     if short_answer(rubric.reference_answer) or len(content_words(body)) < RESTATE_MIN_WORDS:
         return False  # a few surviving words (a keyword list's remains) are too little to call a restatement
     return restates_question(body, rubric.question)
+
+
+def _needs_specifics(c: RubricCriterion, rubric: GradingRubric) -> bool:
+    """Whether level 3 also needs a concrete detail or a stated reason (a number, an example, "because").
+
+    Only where nothing else says what the top level is: a generic top anchor, which asks for exactly that, or a
+    rubric with no reference answer, whose top of scale is a constant rather than a model answer (without this
+    cap, gold calib band QWK rubric-only fell from 0.772 to 0.756). A rubric's own top anchor ("scripted urgent
+    paths, parked-only detail") needs no number to be met: on the foreign-style calibration set the cap had held
+    13 of 28 criteria of excellent answers at level 2.
+    """
+    return c.levels.get(3) in (None, GENERIC_LEVELS[3]) or not (rubric.reference_answer or "").strip()
 
 
 def _reference_only(c: RubricCriterion) -> bool:

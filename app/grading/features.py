@@ -83,6 +83,7 @@ class CriterionFeatures:
     point_cover: np.ndarray  # per point: best window similarity
     span_relevance: np.ndarray  # per answer sentence: best similarity to any point of this criterion
     relevant: float  # the similarity at which a sentence is about this criterion (lower for rubric-only rubrics)
+    needs_specifics: bool = False  # level 3 also needs a number, an example or a reason (embedded._needs_specifics)
 
     def vector(self) -> np.ndarray:
         return np.array([self.values[f] for f in FEATURES], dtype=np.float64)

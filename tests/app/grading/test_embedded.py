@@ -197,3 +197,29 @@ def test_one_terse_line_is_not_reported_as_filler_but_several_filler_sentences_a
               "and every organisation is different.")
     assert not any("filler" in f for f in grader.grade(rubric, strong).flags)
     assert any("filler" in f for f in grader.grade(rubric, strong + "\n\n" + filler).flags)
+
+
+def test_level_three_needs_specifics_only_where_nothing_else_defines_the_top(grader: EmbeddedGrader) -> None:
+    """A rubric's own top anchor says what level 3 needs; a generic anchor, or no reference answer, asks for detail."""
+    from dataclasses import replace
+
+    from app.grading.screen import screen
+
+    own = [{"id": "safety", "description": "Limits distraction; urgent warnings never improvised",
+            "levels": ["ignored", "generic caution", "some limits set", "scripted urgent paths, parked-only detail"]}]
+    generic = [{"id": "safety", "description": "Limits distraction; urgent warnings never improvised"}]
+    question = "Design an in-car voice assistant that answers questions about the car."
+    reference = "Red warning lights get a fixed, signed-off script. Long instructions wait until the car is parked."
+    answer = ("Warnings for brakes and oil pressure get a fixed script written with engineering, never a generated "
+              "reply, and the detailed steps are only read out while the car is parked.")
+    cases = [(own, reference, False), (generic, reference, True), (own, None, True)]
+    for body, ref, needs in cases:
+        rubric = from_inline(question, body, ref)
+        sc = screen(answer, rubric.question, rubric.reference_answer)
+        a = grader.analyse(rubric, sc, grader.embed_spans(sc.norm))
+        f = a.features[0]
+        assert f.needs_specifics is needs
+        assert f.values["spec"] < 0.5  # no number, example or stated reason in the sentence
+        top = replace(f, values={**f.values, "dev": 1.0, "x_desc": 2.0, "x_ref": 2.0, "breadth": 2.0})
+        assert grader.params.level(grader.params.z(top)) == 3
+        assert grader.level_for(top, a.screened, False)[0] == (2 if needs else 3)
