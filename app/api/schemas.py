@@ -15,7 +15,7 @@ MAX_QUESTION_CHARS = 2000
 MAX_CRITERIA = 12
 MAX_REFERENCE_CHARS = 5000
 MAX_ANCHOR_CHARS = 1000
-MAX_LEVELS = 6
+MAX_LEVELS = 11  # level anchors of one criterion: a 0-10 scale at most
 MAX_ANSWER_CHARS = 20_000
 # Documented in the OpenAPI schema (so generated clients and schemathesis know what is valid), while the friendly
 # messages come from the validators below: some non-blank character, and no NUL anywhere.
@@ -200,11 +200,12 @@ class DisputeIn(Incoming):
         return v
 
 
-# The documented form of one inline criterion; the grader's rubric parser also takes aliases (anchors, title)
-# and level anchors keyed by level number, and it is what checks meaning (for example unique ids).
+# The documented form of one inline criterion; the grader's rubric parser also takes aliases (anchors, criterion,
+# title), level anchors keyed by level number or quality word or given as {level, description} objects, a name
+# alone, and no id (one is made from the name), and it is what checks meaning (for example unique ids).
 RUBRIC_KEYS = frozenset({"id", "description", "weight", "name", "levels", "anchors", "criterion", "title"})
 RUBRIC_ITEM: dict[str, Any] = {
-    "type": "object", "required": ["id", "description"], "additionalProperties": False,
+    "type": "object", "required": ["description"], "additionalProperties": False,
     "properties": {
         "id": {"type": "string", "minLength": 1, "maxLength": 80, "pattern": NONBLANK},
         "description": {"type": "string", "minLength": 1, "maxLength": MAX_ANCHOR_CHARS, "pattern": NONBLANK},
@@ -261,6 +262,8 @@ class GradeIn(Incoming):
                     value if isinstance(value, list) else [value])
                 if isinstance(value, (dict, list)) and len(texts) > MAX_LEVELS:
                     raise ValueError(f"[{i}].{key} has {len(texts)} entries; the limit is {MAX_LEVELS}")
+                if key in ("levels", "anchors") and isinstance(value, list):  # [{level, description}, ...]
+                    texts = [t for x in value for t in (x.values() if isinstance(x, dict) else [x])]
                 for text in texts:
                     if key in ("id", "description", "levels") and isinstance(text, str) and blank(text):
                         raise ValueError(f"[{i}].{key} must not be empty")

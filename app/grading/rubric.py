@@ -85,19 +85,71 @@ def from_question(q: Question) -> GradingRubric:
     return GradingRubric(question=q.prompt, criteria=crits, question_id=q.id, reference_answer=q.reference_answer)
 
 
-class InlineCriterion(BaseModel):
-    """One item of an inline rubric: {id, description, weight?, levels?, name?}.
+# Level anchors keyed by a quality word instead of a number, from lowest to highest: a word's tier orders it, and
+# words of one tier keep the order they were written in ("none", "poor", "fair", "good", "excellent").
+QUALITY_TIERS = (
+    ("none", "not", "no", "missing", "absent", "unsatisfactory", "insufficient", "inadequate", "poor", "weak",
+     "low", "below", "fail", "failing"),
+    ("basic", "limited", "minimal", "emerging", "beginning", "developing", "partial", "partially", "partly",
+     "incomplete", "fair", "adequate", "approaching", "needs"),
+    ("good", "solid", "competent", "proficient", "satisfactory", "meets", "mostly", "medium", "mid", "pass"),
+    ("strong", "very good", "advanced", "exceeds", "high", "excellent", "exemplary", "outstanding", "expert",
+     "distinguished", "fully", "complete"),
+)
+_LEVEL_KEYS = ("level", "score", "points", "value")
+_ANCHOR_KEYS = ("description", "anchor", "text", "label")
+MAX_SCALE = 10  # the widest own scale (0-10): anchors are mapped onto 0-3 by relative place
 
-    Level anchors may come as a list or a dict on any integer scale of 2-6 levels (0-2, 0-4, 1-4, 1-5, ...);
-    they are mapped onto the grader's 0-3 levels by position on the scale. `anchors` is accepted for `levels`,
-    and `criterion` or `title` for `name`.
+
+def _quality(word: str) -> int | None:
+    w = " ".join(re.sub(r"[^a-z ]", " ", word.lower()).split())
+    return next((t for t, words in enumerate(QUALITY_TIERS) if w in words or w.split(" ")[0] in words), None)
+
+
+def _slug(text: str) -> str:
+    return "_".join(re.findall(r"[a-z0-9]+", text.lower())[:5])[:40] or "criterion"
+
+
+def _numbered(v: Any) -> Any:
+    """Level anchors as {number: text}: from a list of texts, a list of {level, description} objects, or a dict
+    keyed by numbers or by quality words. Anything else is left for validation to reject with its message."""
+    if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+        out: dict[Any, Any] = {}
+        for x in v:
+            key = next((x[k] for k in _LEVEL_KEYS if k in x), None)
+            text = next((x[k] for k in _ANCHOR_KEYS if k in x), None)
+            if key is None or text is None:
+                raise ValueError("each level object needs a level (or score) and a description (or anchor)")
+            out[key] = text
+        return out
+    if isinstance(v, dict) and v and not all(str(k).strip().lstrip("-").isdigit() for k in v):
+        tiers = {k: _quality(str(k)) for k in v}
+        unknown = [k for k, t in tiers.items() if t is None]
+        if unknown:
+            raise ValueError(f"level {unknown[0]!r} is neither a number nor a quality word (poor, fair, good, "
+                             "excellent, ...)")
+        order = sorted(v, key=lambda k: (tiers[k], list(v).index(k)))
+        return {n: v[k] for n, k in enumerate(order)}
+    return v
+
+
+class InlineCriterion(BaseModel):
+    """One item of an inline rubric: {id?, description, weight?, levels?, name?}.
+
+    Level anchors may come as a list, a dict keyed by level number or by quality word ("poor" ... "excellent"), or
+    a list of {level, description} objects, on any integer scale up to 0-10 (0-2, 0-4, 1-4, 1-5, ...); they are
+    mapped onto the grader's 0-3 levels by relative place. `anchors` is accepted for `levels`, and `criterion` or
+    `title` for `name`. A criterion with no id takes one from its name or description, and one with a name but no
+    description is described by its name, so a rubric written for people grades as it is.
     """
 
-    id: str = Field(min_length=1, max_length=80)
+    # description comes first, so a criterion with neither description nor name is told that, not "id required"
     description: str = Field(min_length=1, max_length=2000)
+    id: str = Field(min_length=1, max_length=80)
     weight: float = Field(default=1.0, gt=0, le=100)
     levels: dict[int, str] | list[str] | None = None
     name: str | None = None
+    derived_id: bool = Field(default=False, exclude=True)  # the id was made here, so from_inline may number it
 
     @model_validator(mode="before")
     @classmethod
@@ -109,7 +161,16 @@ class InlineCriterion(BaseModel):
             for key in ("criterion", "title"):
                 if "name" not in v and isinstance(v.get(key), str):
                     v["name"] = v.pop(key)
+            if "description" not in v and isinstance(v.get("name"), str) and v["name"].strip():
+                v["description"] = v["name"]
+            if "id" not in v and isinstance(v.get("name") or v.get("description"), str):
+                v["id"], v["derived_id"] = _slug(v.get("name") or v["description"]), True
         return v
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _forms(cls, v: Any) -> Any:
+        return _numbered(v)
 
     @field_validator("levels")
     @classmethod
@@ -117,26 +178,31 @@ class InlineCriterion(BaseModel):
         if v is None:
             return v
         keys = list(range(len(v))) if isinstance(v, list) else sorted(v)
-        if not 2 <= len(keys) <= 6 or keys != list(range(keys[0], keys[0] + len(keys))):
-            raise ValueError("levels must describe 2 to 6 consecutive levels, e.g. 0, 1, 2 and 3")
+        if len(keys) < 2 or keys[-1] - keys[0] > MAX_SCALE or keys[0] < 0:
+            raise ValueError(f"levels must describe 2 or more levels on a scale no wider than 0-{MAX_SCALE}, "
+                             "e.g. 0, 1, 2 and 3")
         if any(not str(t).strip() for t in (v if isinstance(v, list) else v.values())):
             raise ValueError("level anchors must not be empty")
         return v
 
+    def _anchors(self) -> dict[int, str]:
+        return dict(enumerate(self.levels)) if isinstance(self.levels, list) else dict(self.levels or {})
+
     def levels_0_3(self) -> dict[int, str]:
-        """The anchors on the grader's 0-3 scale: each grader level takes the anchor at the same relative place."""
+        """The anchors on the grader's 0-3 scale: each grader level takes the anchor nearest the same relative
+        place (a scale written with gaps, such as 1, 3 and 5 only, lends its nearest written anchor)."""
         if self.levels is None:
             return dict(GENERIC_LEVELS)
-        src = dict(enumerate(self.levels)) if isinstance(self.levels, list) else dict(self.levels)
+        src = self._anchors()
         lo, hi = min(src), max(src)
-        return {t: src[nearest(lo, hi, t)] for t in range(4)}
+        return {t: src[min(src, key=lambda k: (abs((k - lo) / (hi - lo) - t / 3), k))] for t in range(4)}
 
     def own_scale(self) -> tuple[int, int] | None:
         """The anchors' first and last level, when they are not the grader's own 0-3."""
         if self.levels is None:
             return None
-        keys = list(range(len(self.levels))) if isinstance(self.levels, list) else sorted(self.levels)
-        return None if (keys[0], keys[-1]) == (0, 3) else (keys[0], keys[-1])
+        src = self._anchors()
+        return None if (min(src), max(src)) == (0, 3) else (min(src), max(src))
 
 
 REFERENCE_CRITERION = "reference"
@@ -158,7 +224,12 @@ def from_inline(question: str, rubric: list[dict[str, Any]] | None = None,
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "item"
             raise InvalidRubric(f"rubric[{i}].{where}: {err['msg'].removeprefix('Value error, ')}") from None
-        crits.append(RubricCriterion(id=item.id, name=item.name or item.description[:60].rstrip(" .;,:"),
+        cid = item.id
+        if item.derived_id:  # two criteria described alike: number the later one rather than reject the rubric
+            taken = {c.id for c in crits}
+            cid = next(f"{cid}_{n}" if n else cid for n in range(len(crits) + 1) if (f"{cid}_{n}" if n else cid)
+                       not in taken)
+        crits.append(RubricCriterion(id=cid, name=item.name or item.description[:60].rstrip(" .;,:"),
                                      description=item.description,
                                      weight=item.weight, levels=item.levels_0_3(), scale=item.own_scale()))
     if len({c.id for c in crits}) != len(crits):

@@ -82,7 +82,7 @@ def test_blank_lines_are_skipped_and_line_numbers_count_them(tmp_path: Path) -> 
     (item(rubric=[{"id": "a"}]), "rubric.0.description", "Field required"),
     (item(rubric=[{"id": "a", "description": "d", "weight": 0}]), "rubric.0.weight", "greater than 0"),
     (item(rubric=[{"id": "a", "description": "d", "wieght": 2}]), "rubric.0.wieght", "Extra inputs are not permitted"),
-    (item(rubric=[{"id": "a", "description": "d", "levels": ["x"]}]), "rubric.0.levels", "2 to 6 consecutive levels"),
+    (item(rubric=[{"id": "a", "description": "d", "levels": ["x"]}]), "rubric.0.levels", "2 or more levels"),
     (item(rubric=[{"id": "a", "description": "d"}, {"id": "a", "description": "e"}]), "rubric", "more than once"),
     (item(score=None), "score", "exactly one human label"),
     (item(label="correct"), "score", "exactly one human label"),

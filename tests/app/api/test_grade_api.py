@@ -38,6 +38,21 @@ def test_grade_with_inline_rubric_and_with_reference_only(client: TestClient) ->
     assert r.status_code == 200 and r.json()["criteria"][0]["id"] == "reference"
 
 
+def test_a_rubric_written_for_people_is_graded_as_written(client: TestClient) -> None:
+    """No ids, anchors keyed by quality words or given as {level, description}, a name standing in for a description."""
+    rubric = [{"name": "Metrics", "description": "precision and recall targets",
+               "levels": {"Poor": "no metric", "Excellent": "targets per segment", "Good": "one target"}},
+              {"criterion": "Monitors drift after launch",
+               "levels": [{"level": 1, "description": "not mentioned"},
+                          {"level": 5, "description": "alerts and owner"}]}]
+    r = client.post("/api/grade", json={"question": "How would you evaluate a fraud model?", "answer": ANSWER,
+                                        "rubric": rubric})
+    assert r.status_code == 200, r.text
+    crits = r.json()["criteria"]
+    assert [c["id"] for c in crits] == ["metrics", "monitors_drift_after_launch"]
+    assert [c["scale"] for c in crits] == [[0, 2], [1, 5]]
+
+
 @pytest.mark.parametrize("body,status,message", [
     ({"answer": ANSWER}, 422, "give question_id"),
     ({"answer": ANSWER, "question": "Q"}, 422, "give a rubric"),

@@ -67,6 +67,29 @@ def test_inline_aliases_anchors_and_title() -> None:
     assert r.criteria[0].name == "Metrics" and r.criteria[0].levels[3] == "z"
 
 
+@pytest.mark.parametrize("levels,expected,scale", [
+    ({"Poor": "p", "Excellent": "e", "Fair": "f", "Good": "g"}, ["p", "f", "g", "e"], None),  # any order
+    ({"Needs improvement": "n", "Meets expectations": "m", "Exceeds expectations": "x"}, ["n", "m", "m", "x"], (0, 2)),
+    ([{"level": 1, "description": "one"}, {"score": 2, "anchor": "two"}, {"level": 3, "text": "three"}],
+     ["one", "two", "two", "three"], (1, 3)),
+    ({"1": "low", "3": "mid", "5": "high"}, ["low", "mid", "mid", "high"], (1, 5)),  # a scale written with gaps
+    ({str(k): f"a{k}" for k in range(11)}, ["a0", "a3", "a7", "a10"], (0, 10)),
+])
+def test_anchors_keyed_by_words_objects_or_gapped_numbers(levels, expected, scale) -> None:  # type: ignore[no-untyped-def]
+    c = from_inline("Q", [{"id": "a", "description": "does a thing well", "levels": levels}]).criteria[0]
+    assert [c.levels[k] for k in range(4)] == expected
+    assert c.scale == scale
+
+
+def test_criteria_without_ids_take_one_from_their_name_and_a_name_alone_describes() -> None:
+    r = from_inline("Q", [{"name": "Frames the user problem", "description": "Names users and a goal"},
+                          {"criterion": "Success metrics"}, {"description": "Success metrics"}])
+    assert [c.id for c in r.criteria] == ["frames_the_user_problem", "success_metrics", "success_metrics_1"]
+    assert r.criteria[1].description == "Success metrics"
+    with pytest.raises(InvalidRubric, match="unique"):  # ids the author wrote are never renamed
+        from_inline("Q", [{"id": "a", "description": "d e"}, {"id": "a", "description": "f g"}])
+
+
 def test_reference_answer_alone_makes_one_criterion() -> None:
     r = from_inline("What is a stack?", None, "A stack is last in, first out. Push adds and pop removes the top.")
     assert [c.id for c in r.criteria] == ["reference"] and len(r.criteria[0].cues) == 2
@@ -77,8 +100,11 @@ def test_reference_answer_alone_makes_one_criterion() -> None:
     ("Q", None, None, "give a rubric, a reference_answer, or both"),
     ("Q", [{"id": "a"}], None, "rubric[0].description"),
     ("Q", [{"id": "a", "description": "d e", "weight": -1}], None, "rubric[0].weight"),
-    ("Q", [{"id": "a", "description": "d e", "levels": ["x"]}], None, "levels must describe 2 to 6"),
-    ("Q", [{"id": "a", "description": "d e", "levels": {"0": "x", "2": "y"}}], None, "consecutive levels"),
+    ("Q", [{"id": "a", "description": "d e", "levels": ["x"]}], None, "levels must describe 2 or more levels"),
+    ("Q", [{"id": "a", "description": "d e", "levels": {"0": "x", "20": "y"}}], None, "no wider than 0-10"),
+    ("Q", [{"id": "a", "description": "d e", "levels": {"meh": "x", "good": "y"}}], None, "level 'meh' is neither"),
+    ("Q", [{"id": "a", "description": "d e", "levels": [{"rank": 1, "text": "x"}]}], None, "needs a level"),
+    ("Q", [{"weight": 2}], None, "rubric[0].description"),
     ("Q", [{"id": "a", "description": "d e", "levels": ["x", " "]}], None, "must not be empty"),
     ("Q", [{"id": "a", "description": "d e"}, {"id": "a", "description": "f g"}], None, "unique"),
 ])
