@@ -149,7 +149,6 @@ class InlineCriterion(BaseModel):
     weight: float = Field(default=1.0, gt=0, le=100)
     levels: dict[int, str] | list[str] | None = None
     name: str | None = None
-    derived_id: bool = Field(default=False, exclude=True)  # the id was made here, so from_inline may number it
 
     @model_validator(mode="before")
     @classmethod
@@ -164,7 +163,7 @@ class InlineCriterion(BaseModel):
             if "description" not in v and isinstance(v.get("name"), str) and v["name"].strip():
                 v["description"] = v["name"]
             if "id" not in v and isinstance(v.get("name") or v.get("description"), str):
-                v["id"], v["derived_id"] = _slug(v.get("name") or v["description"]), True
+                v["id"] = _slug(v.get("name") or v["description"])
         return v
 
     @field_validator("levels", mode="before")
@@ -224,11 +223,10 @@ def from_inline(question: str, rubric: list[dict[str, Any]] | None = None,
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "item"
             raise InvalidRubric(f"rubric[{i}].{where}: {err['msg'].removeprefix('Value error, ')}") from None
-        cid = item.id
-        if item.derived_id:  # two criteria described alike: number the later one rather than reject the rubric
-            taken = {c.id for c in crits}
-            cid = next(f"{cid}_{n}" if n else cid for n in range(len(crits) + 1) if (f"{cid}_{n}" if n else cid)
-                       not in taken)
+        cid, n = item.id, 0
+        while isinstance(raw, dict) and "id" not in raw and cid in {c.id for c in crits}:
+            n += 1  # two criteria named alike, neither with an id: number the later one rather than refuse
+            cid = f"{item.id}_{n}"
         crits.append(RubricCriterion(id=cid, name=item.name or item.description[:60].rstrip(" .;,:"),
                                      description=item.description,
                                      weight=item.weight, levels=item.levels_0_3(), scale=item.own_scale()))
