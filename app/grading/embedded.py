@@ -3,7 +3,8 @@
 Per criterion (see points.py and features.py): the criterion's points come from its description, its upper
 level anchors and the reference answer's sentences; an answer covers a point with a window of one to three
 sentences; the coverage is placed between the question (floor) and the reference answer (top) on the same
-criterion. Six global numbers and three cut points (params.json, fitted on the project's own calibration split
+criterion, and the pair scorer asks whether the sentences routed to it convey its reference points. Seven
+weights, a bias and three cut points (params.json, fitted on the project's own calibration split
 with every rubric passed inline, as `POST /api/grade` receives it) turn that into a level. Caps keep it honest:
 a criterion nobody addressed is 0, level 2 needs a real sentence, level 3 needs specifics where the rubric's top
 anchor is generic or there is no reference answer, an answer made of keywords cannot pass 1.
@@ -38,7 +39,7 @@ from app.grading.features import (
     split_cover,
     windows,
 )
-from app.grading.pair import load_pair_scorer, pair_features
+from app.grading.pair import PairScorer, load_pair_scorer, pair_features
 from app.grading.points import (
     CriterionPoints,
     Point,
@@ -66,7 +67,7 @@ from rag.lexical import tokenize
 
 log = logging.getLogger(__name__)
 
-GRADER_VERSION = "embedded-2.4"
+GRADER_VERSION = "embedded-2.5"
 PARAMS_FILE = Path(__file__).parent / "params.json"
 MAX_EVIDENCE = 2
 RELEVANT = 0.35  # a sentence this close to one of a criterion's points is about that criterion
@@ -102,8 +103,8 @@ class Params:
     def load(cls, path: Path = PARAMS_FILE) -> Params:
         d = json.loads(path.read_text()) if path.exists() else {}
         if set(d.get("weights", {})) != set(FEATURES):
-            return cls({"x_desc": 1.5, "x_ref": 1.5, "x_top": 0.0, "dev": 0.5, "spec": 0.3, "breadth": 0.0},
-                       0.0, (0.5, 1.4, 2.2))
+            return cls({"x_desc": 1.5, "x_ref": 1.5, "x_top": 0.0, "dev": 0.5, "spec": 0.3, "breadth": 0.0,
+                        "pairc": 0.0}, 0.0, (0.5, 1.4, 2.2))
         return cls(d["weights"], d["bias"], tuple(d["cuts"]), d.get("fitted_on", ""))
 
     def z(self, f: CriterionFeatures) -> float:
@@ -295,6 +296,7 @@ class EmbeddedGrader:
             for ci, idx in boost.items():
                 owner[idx] = ci
         win, _ = windows(vecs)
+        scorer = load_pair_scorer()
         feats = []
         for ci, (cp, scale) in enumerate(zip(prep.points.criteria, prep.scales)):
             cover = point_cover(win, cp.vecs)
@@ -305,7 +307,9 @@ class EmbeddedGrader:
                       "x_ref": Scale.place(r, scale.ref_floor, scale.ref_top),
                       "x_top": Scale.place(t, scale.top_floor, scale.top_top),
                       "dev": min(len(developed), 3) / 3,
-                      "spec": max((specificity(sc.norm[i]) for i in mine), default=0.0), "breadth": 0.0}
+                      "spec": max((specificity(sc.norm[i]) for i in mine), default=0.0), "breadth": 0.0,
+                      "pairc": _addresses(scorer, cp, [i for i in range(len(sc.spans)) if owner[i] == ci], sc, vecs,
+                                          rubric.question)}
             if pair is not None and _reference_only(cp.criterion):
                 values["pair"] = pair
             feats.append(CriterionFeatures(values, cover, rel[ci] if rel.size else np.zeros(0), prep.relevant,
@@ -452,6 +456,22 @@ def _restates(rubric: GradingRubric, kept: Screened) -> bool:
     if short_answer(rubric.reference_answer) or len(content_words(body)) < RESTATE_MIN_WORDS:
         return False  # a few surviving words (a keyword list's remains) are too little to call a restatement
     return restates_question(body, rubric.question)
+
+
+def _addresses(scorer: PairScorer | None, cp: CriterionPoints, owned: list[int], sc: Screened, vecs: np.ndarray,
+               question: str) -> float:
+    """The pair scorer's probability that the sentences routed to a criterion say what its reference points say.
+
+    Coverage features take the best window per point; the pair scorer reads the criterion's sentences together
+    against its points together, with the overlap, negation and number checks it learned on SemEval `train`
+    (on the calibration sets it lowered the weight on the count of developed sentences, 0.76 to 0.50, and raised
+    criterion QWK). With no reference sentence, the criterion's own description and anchors stand in for it.
+    """
+    if scorer is None or not owned:
+        return 0.0
+    ix = [i for i, p in enumerate(cp.points) if p.source == "reference"] or list(range(len(cp.points)))
+    return scorer.probability(pair_features(" ".join(sc.norm[i] for i in owned), vecs[owned],
+                                            " ".join(cp.points[i].text for i in ix), cp.vecs[ix], question))
 
 
 def _needs_specifics(c: RubricCriterion, rubric: GradingRubric) -> bool:

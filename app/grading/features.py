@@ -18,7 +18,9 @@ import numpy as np
 
 from app.grading.points import CriterionPoints
 
-FEATURES = ("x_desc", "x_ref", "x_top", "dev", "spec", "breadth")
+# pairc: the pair scorer's probability (pair.py) that the sentences routed to a criterion say what its reference
+# points say (its own wording's, with no reference answer): "addresses the point" rather than "uses its words".
+FEATURES = ("x_desc", "x_ref", "x_top", "dev", "spec", "breadth", "pairc")
 MIN_SPAN = 0.10  # the smallest reference-to-floor distance used to normalise (degenerate rubrics)
 CLIP = (-1.0, 2.0)  # a placed value outside this range says nothing more
 SOLE_TOP = 0.75  # a one-sentence reference cannot be matched without itself: a close paraphrase reaches about this

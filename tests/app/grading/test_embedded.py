@@ -223,3 +223,29 @@ def test_level_three_needs_specifics_only_where_nothing_else_defines_the_top(gra
         top = replace(f, values={**f.values, "dev": 1.0, "x_desc": 2.0, "x_ref": 2.0, "breadth": 2.0})
         assert grader.params.level(grader.params.z(top)) == 3
         assert grader.level_for(top, a.screened, False)[0] == (2 if needs else 3)
+
+
+def test_the_pair_feature_reads_what_the_routed_sentences_say(grader: EmbeddedGrader) -> None:
+    """pairc: the pair scorer on the sentences routed to a criterion, against its reference points (or, with no
+    reference answer, its own wording); nothing routed to it scores 0."""
+    from app.grading.screen import screen
+
+    question = "Design a feature that sends meeting attendees a recap with action items after each call."
+    body = [{"id": "review", "description": "Decides what goes out automatically and what needs the host's approval."},
+            {"id": "metrics", "description": "Measures owner accuracy and usefulness, not just opens."}]
+    reference = ("Internal attendees get the recap automatically, but anything going to external guests waits for the "
+                 "host's approval. Measure owner accuracy on a labelled set of meetings, then correction rate and "
+                 "completed items.")
+
+    def pairc(answer: str, ref: str | None) -> list[float]:
+        rubric = from_inline(question, body, ref)
+        sc = screen(answer, rubric.question, rubric.reference_answer)
+        return [f.values["pairc"] for f in grader.analyse(rubric, sc, grader.embed_spans(sc.norm)).features]
+
+    specific = pairc("We would measure owner accuracy on a labelled set of past meetings before launch, then track "
+                     "the correction rate and how many items get completed.", reference)
+    vague = pairc("We should measure how useful the recap is for the people who get it.", reference)
+    assert specific[0] == vague[0] == 0.0  # no sentence routed to the review criterion
+    assert specific[1] > vague[1] + 0.2
+    rubric_only = pairc("We would measure owner accuracy on a labelled set of past meetings before launch.", None)
+    assert 0.0 < rubric_only[1] < 1.0
