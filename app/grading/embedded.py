@@ -397,7 +397,9 @@ class EmbeddedGrader:
         return level, self.params.position(z)
 
     def _card(self, rubric: GradingRubric, a: Analysis) -> Scorecard:
-        flags = [*a.screened.flags, "keywords_capped"] if a.capped else a.screened.flags
+        flags = [*a.screened.flags, "keywords_capped"] if a.capped else list(a.screened.flags)
+        if not (rubric.reference_answer or "").strip():  # rubric-only grading is the least reliable (README)
+            flags.append("no_reference")
         results, positions = [], {}
         for ci, (c, f) in enumerate(zip(rubric.criteria, a.features)):
             level, pos = self.level_for(f, a.screened, a.capped)

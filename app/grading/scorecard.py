@@ -32,6 +32,8 @@ FLAG_TEXT = {
     "repetition_ignored": "Repeated sentences were counted once.",
     "filler_ignored": "Generic filler sentences earned nothing.",
     "truncated": "The answer was cut to its first 1000 words for grading.",
+    "no_reference": "Graded on the rubric's wording alone: without a reference answer, levels agree less often with "
+                    "human graders. Add a model answer to the rubric for firmer levels.",
 }
 
 

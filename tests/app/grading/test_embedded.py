@@ -94,6 +94,10 @@ def test_a_rubric_without_a_reference_answer_credits_concrete_sentences(grader: 
     assert all(c.level >= 2 for c in good.criteria) and good.overall.score >= 50
     assert all(c.level <= 1 for c in weak.criteria) and weak.overall.score < 30
     assert good.criteria[0].scale == (0, 2) and good.criteria[0].scale_level == 1
+    assert any("without a reference answer" in f for f in good.flags)  # the least reliable way to grade, said so
+    with_reference = from_inline(rubric.question, LIFT_RUBRIC, "Define a breakdown as over an hour out of service.")
+    card = grader.grade(with_reference, "Labels come from service calls.")
+    assert not any("reference answer" in f for f in card.flags)
 
 
 def test_a_bare_keyword_list_is_capped_well_below_the_bar(grader: EmbeddedGrader, rubric: GradingRubric) -> None:
