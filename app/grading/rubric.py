@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -53,9 +54,10 @@ class RubricCriterion(BaseModel):
         return f"level {self.own_level(level)} of {self.scale[0]}-{self.scale[1]}"
 
 
-def nearest(lo: int, hi: int, level: int) -> int:
-    """The level of a lo..hi scale at the same relative place as `level` on 0-3 (ties go to the lower level)."""
-    return min(range(lo, hi + 1), key=lambda k: (abs((k - lo) / (hi - lo) - level / 3), k))
+def nearest(lo: int, hi: int, level: int, keys: Iterable[int] | None = None) -> int:
+    """The level of a lo..hi scale (or of its written `keys`) at the same relative place as `level` on 0-3 (ties go
+    to the lower level)."""
+    return min(range(lo, hi + 1) if keys is None else keys, key=lambda k: (abs((k - lo) / (hi - lo) - level / 3), k))
 
 
 class GradingRubric(BaseModel):
@@ -194,7 +196,7 @@ class InlineCriterion(BaseModel):
             return dict(GENERIC_LEVELS)
         src = self._anchors()
         lo, hi = min(src), max(src)
-        return {t: src[min(src, key=lambda k: (abs((k - lo) / (hi - lo) - t / 3), k))] for t in range(4)}
+        return {t: src[nearest(lo, hi, t, src)] for t in range(4)}
 
     def own_scale(self) -> tuple[int, int] | None:
         """The anchors' first and last level, when they are not the grader's own 0-3."""
