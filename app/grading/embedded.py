@@ -132,7 +132,11 @@ class Prepared:
 
     points: RubricPoints
     scales: list[Scale]
-    relevant: float = RELEVANT  # see RELEVANT_RUBRIC_ONLY
+    rubric_only: bool = False  # no reference answer to grade by: its own relevance floor, level-3 cap and flag
+
+    @property
+    def relevant(self) -> float:
+        return RELEVANT_RUBRIC_ONLY if self.rubric_only else RELEVANT
 
 
 @dataclass(frozen=True)
@@ -234,7 +238,7 @@ class EmbeddedGrader:
             criteria.append(CriterionPoints(c, points, allv.astype(np.float32)))
         echo_terms = frozenset(w for t in visible for w in tokenize(t))
         rp = RubricPoints(rubric, criteria, ref, ref_vecs, echo_terms, echo_vecs)
-        prepared = Prepared(rp, self._scales(rp), RELEVANT if ref else RELEVANT_RUBRIC_ONLY)
+        prepared = Prepared(rp, self._scales(rp), rubric_only=not ref)
         with self._lock:
             self._prepared[key] = prepared
         return prepared
@@ -313,7 +317,7 @@ class EmbeddedGrader:
             if pair is not None and _reference_only(cp.criterion):
                 values["pair"] = pair
             feats.append(CriterionFeatures(values, cover, rel[ci] if rel.size else np.zeros(0), prep.relevant,
-                                           _needs_specifics(cp.criterion, rubric)))
+                                           _needs_specifics(cp.criterion, prep)))
         breadth = float(np.mean([np.clip(f.values["x_desc"], 0, 1.5) for f in feats])) if feats else 0.0
         for f in feats:
             f.values["breadth"] = breadth
@@ -398,7 +402,7 @@ class EmbeddedGrader:
 
     def _card(self, rubric: GradingRubric, a: Analysis) -> Scorecard:
         flags = [*a.screened.flags, "keywords_capped"] if a.capped else list(a.screened.flags)
-        if not (rubric.reference_answer or "").strip():  # rubric-only grading is the least reliable (README)
+        if a.prepared.rubric_only:  # the least reliable way to grade (README), said so
             flags.append("no_reference")
         results, positions = [], {}
         for ci, (c, f) in enumerate(zip(rubric.criteria, a.features)):
@@ -476,7 +480,7 @@ def _addresses(scorer: PairScorer | None, cp: CriterionPoints, owned: list[int],
                                             " ".join(cp.points[i].text for i in ix), cp.vecs[ix], question))
 
 
-def _needs_specifics(c: RubricCriterion, rubric: GradingRubric) -> bool:
+def _needs_specifics(c: RubricCriterion, prep: Prepared) -> bool:
     """Whether level 3 also needs a concrete detail or a stated reason (a number, an example, "because").
 
     Only where nothing else says what the top level is: a generic top anchor, which asks for exactly that, or a
@@ -485,7 +489,7 @@ def _needs_specifics(c: RubricCriterion, rubric: GradingRubric) -> bool:
     paths, parked-only detail") needs no number to be met: on the foreign-style calibration set the cap had held
     13 of 28 criteria of excellent answers at level 2.
     """
-    return c.levels.get(3) in (None, GENERIC_LEVELS[3]) or not (rubric.reference_answer or "").strip()
+    return c.levels.get(3) in (None, GENERIC_LEVELS[3]) or prep.rubric_only
 
 
 def _reference_only(c: RubricCriterion) -> bool:
