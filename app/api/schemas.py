@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.content import Level, QuestionType
+from app.grading.rubric import WEIGHT_TEXT, criteria_list
 from app.markdown import Block
 
 MAX_QUESTION_CHARS = 2000
@@ -200,21 +201,38 @@ class DisputeIn(Incoming):
         return v
 
 
-# The documented form of one inline criterion; the grader's rubric parser also takes aliases (anchors, criterion,
-# title), level anchors keyed by level number or quality word or given as {level, description} objects, a name
-# alone, and no id (one is made from the name), and it is what checks meaning (for example unique ids).
-RUBRIC_KEYS = frozenset({"id", "description", "weight", "name", "levels", "anchors", "criterion", "title"})
-RUBRIC_ITEM: dict[str, Any] = {
+# The documented form of one inline criterion, or a plain string (its description); the grader's rubric parser
+# also takes aliases (anchors, criterion, title, desc, text, details), level anchors keyed by level number, by a key
+# carrying one ("Level 2") or by quality word, or given as {level, description} objects, a name alone, a weight
+# written "30%", and no id (one is made from the name), and it is what checks meaning (for example unique ids).
+RUBRIC_KEYS = frozenset({"id", "description", "weight", "name", "levels", "anchors", "criterion", "title", "desc",
+                         "text", "details"})
+RUBRIC_CRITERION: dict[str, Any] = {
     "type": "object", "required": ["description"], "additionalProperties": False,
     "properties": {
         "id": {"type": "string", "minLength": 1, "maxLength": 80, "pattern": NONBLANK},
         "description": {"type": "string", "minLength": 1, "maxLength": MAX_ANCHOR_CHARS, "pattern": NONBLANK},
-        "weight": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
+        "weight": {"anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": 100},
+                             {"type": "string", "pattern": WEIGHT_TEXT}]},
         "name": {"type": "string", "maxLength": 200, "pattern": NO_NUL},
         "levels": {"type": "array", "minItems": 2, "maxItems": MAX_LEVELS,
                    "items": {"type": "string", "minLength": 1, "maxLength": MAX_ANCHOR_CHARS, "pattern": NONBLANK}},
     },
 }
+RUBRIC_ITEM: dict[str, Any] = {"anyOf": [
+    {"type": "string", "minLength": 1, "maxLength": MAX_ANCHOR_CHARS, "pattern": NONBLANK}, RUBRIC_CRITERION]}
+
+
+def _rubric_schema(schema: dict[str, Any]) -> None:
+    """The rubric is documented as what it accepts: a list of criteria, or an object keyed by criterion name."""
+    schema.pop("type", None)
+    schema.pop("items", None)
+    schema.pop("maxItems", None)
+    schema["anyOf"] = [{"type": "array", "items": RUBRIC_ITEM, "minItems": 1, "maxItems": MAX_CRITERIA},
+                       {"type": "object", "minProperties": 1, "maxProperties": MAX_CRITERIA,
+                        "propertyNames": {"minLength": 1, "maxLength": 200, "pattern": NONBLANK},
+                        "additionalProperties": {"anyOf": [RUBRIC_ITEM["anyOf"][0], {
+                            **RUBRIC_CRITERION, "required": []}]}}]
 
 
 class GradeIn(Incoming):
@@ -227,10 +245,9 @@ class GradeIn(Incoming):
 
     # Optional but not nullable: leave a field out rather than sending null.
     answer: str = text_field(MAX_ANSWER_CHARS)
-    question_id: str = optional_field(max_length=200, json_schema_extra={"pattern": NO_NUL})
+    question_id: str = optional_field(min_length=1, max_length=200, json_schema_extra={"pattern": NO_NUL})
     question: str = text_field(MAX_QUESTION_CHARS, None)
-    rubric: list[dict[str, Any]] = optional_field(max_length=MAX_CRITERIA,
-                                                  json_schema_extra={"items": RUBRIC_ITEM, "minItems": 1})
+    rubric: list[dict[str, Any] | str] = optional_field(max_length=MAX_CRITERIA, json_schema_extra=_rubric_schema)
     reference_answer: str = text_field(MAX_REFERENCE_CHARS, None)
 
     @field_validator("answer")
@@ -248,11 +265,19 @@ class GradeIn(Incoming):
             raise ValueError(f"{info.field_name} is {len(v)} characters; the limit is {limit}")
         return v
 
+    @field_validator("rubric", mode="before")
+    @classmethod
+    def _as_list(cls, v: Any) -> Any:
+        """An object keyed by criterion name, or {"criteria": [...]}, is read as the list it stands for."""
+        return criteria_list(clean_text(v)) if isinstance(v, dict) else v
+
     @field_validator("rubric")
     @classmethod
-    def _bounded(cls, v: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _bounded(cls, v: list[dict[str, Any] | str]) -> list[dict[str, Any] | str]:
         """Size limits only; the rubric's meaning is checked by the grader's own rubric parser."""
         for i, item in enumerate(v or []):
+            if isinstance(item, str):  # a criterion written as its description alone
+                item = {"description": item}
             unknown = sorted(set(item) - RUBRIC_KEYS)
             if unknown:
                 raise ValueError(f"[{i}] has unknown keys {', '.join(map(repr, unknown[:3]))}; "

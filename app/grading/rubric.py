@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -38,6 +38,7 @@ class RubricCriterion(BaseModel):
     # The rubric's own first and last level when it was written on another scale than 0-3 (e.g. 1-5): levels are
     # graded on 0-3 and reported on this scale too, so a candidate reads the numbers of the rubric they gave.
     scale: tuple[int, int] | None = None
+    scale_keys: tuple[int, ...] | None = None  # the levels written, when the scale has gaps (1, 3, 5; 0, 50, 100)
 
     @property
     def concepts(self) -> list[str]:
@@ -45,7 +46,7 @@ class RubricCriterion(BaseModel):
 
     def own_level(self, level: int) -> int:
         """A 0-3 grader level on the rubric's own scale: the level whose anchor the grader level took."""
-        return level if self.scale is None else nearest(*self.scale, level)
+        return level if self.scale is None else nearest(*self.scale, level, self.scale_keys)
 
     def level_text(self, level: int) -> str:
         """'level 2', or 'level 4 of 1-5' on a rubric written on another scale."""
@@ -73,8 +74,9 @@ class GradingRubric(BaseModel):
     def content_hash(self) -> str:
         d = self.model_dump(mode="json")
         for c in d["criteria"]:  # a rubric on the 0-3 scale keeps the hash it had before scales were recorded
-            if c.get("scale") is None:
-                c.pop("scale", None)
+            for key in ("scale", "scale_keys"):
+                if c.get(key) is None:
+                    c.pop(key, None)
         blob = json.dumps(d, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -98,9 +100,13 @@ QUALITY_TIERS = (
     ("strong", "very good", "advanced", "exceeds", "high", "excellent", "exemplary", "outstanding", "expert",
      "distinguished", "fully", "complete"),
 )
-_LEVEL_KEYS = ("level", "score", "points", "value")
-_ANCHOR_KEYS = ("description", "anchor", "text", "label")
-MAX_SCALE = 10  # the widest own scale (0-10): anchors are mapped onto 0-3 by relative place
+_LEVEL_KEYS = ("level", "score", "points", "value", "rating", "grade")
+_ANCHOR_KEYS = ("description", "anchor", "text", "label", "name", "title")
+_DESCRIPTION_KEYS = ("desc", "text", "details")  # read as the description when there is none
+MAX_SCALE = 100  # the widest own scale (0-100): anchors are mapped onto 0-3 by relative place
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# A weight written as text, above 0 and at most 100, with an optional "%": "30%", "2", "0.5".
+WEIGHT_TEXT = r"^[ \t]*(100(\.0+)?|0*[1-9]\d?(\.\d+)?|0*\.0*[1-9]\d*|0+\.\d*[1-9]\d*)[ \t]*%?[ \t]*$"
 
 
 def _quality(word: str) -> int | None:
@@ -112,19 +118,48 @@ def _slug(text: str) -> str:
     return "_".join(re.findall(r"[a-z0-9]+", text.lower())[:5])[:40] or "criterion"
 
 
+def _key_levels(keys: list[Any]) -> list[int] | None:
+    """The level number each key carries ("level_3", "L3", "3 - Good", "Excellent (4)"), when every key carries
+    exactly one and no two agree. Fractional levels (0, 0.5, 1) are numbered by rank."""
+    nums = []
+    for k in keys:
+        found = _NUMBER.findall(str(k))
+        if len(found) != 1:
+            return None
+        nums.append(float(found[0]))
+    if len(set(nums)) != len(nums):
+        return None
+    if all(n.is_integer() for n in nums):
+        return [int(n) for n in nums]
+    ranked = sorted(nums)
+    return [ranked.index(n) for n in nums]
+
+
+def _from_objects(v: list[dict[str, Any]]) -> dict[Any, Any]:
+    """[{level, description}, ...] as {level: description}; objects with no level at all count in list order."""
+    has_key = [any(k in x for k in _LEVEL_KEYS) for x in v]
+    if any(has_key) and not all(has_key):
+        raise ValueError("each level object needs a level (or score), or none of them does")
+    out: dict[Any, Any] = {}
+    for n, x in enumerate(v):
+        key = next((x[k] for k in _LEVEL_KEYS if k in x), n)
+        text = next((x[k] for k in _ANCHOR_KEYS if k in x), None)
+        if text is None:
+            raise ValueError("each level object needs a description (or anchor)")
+        out[key] = text
+    return out
+
+
 def _numbered(v: Any) -> Any:
     """Level anchors as {number: text}: from a list of texts, a list of {level, description} objects, or a dict
-    keyed by numbers or by quality words. Anything else is left for validation to reject with its message."""
+    keyed by numbers, by keys that carry a number ("Level 2", "3 - Good") or by quality words. Anything else is
+    left for validation to reject with its message."""
     if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
-        out: dict[Any, Any] = {}
-        for x in v:
-            key = next((x[k] for k in _LEVEL_KEYS if k in x), None)
-            text = next((x[k] for k in _ANCHOR_KEYS if k in x), None)
-            if key is None or text is None:
-                raise ValueError("each level object needs a level (or score) and a description (or anchor)")
-            out[key] = text
-        return out
+        v = _from_objects(v)
     if isinstance(v, dict) and v and not all(str(k).strip().lstrip("-").isdigit() for k in v):
+        numbers = _key_levels(list(v))
+        if numbers is not None:
+            return dict(zip(numbers, v.values()))
         tiers = {k: _quality(str(k)) for k in v}
         unknown = [k for k, t in tiers.items() if t is None]
         if unknown:
@@ -138,11 +173,13 @@ def _numbered(v: Any) -> Any:
 class InlineCriterion(BaseModel):
     """One item of an inline rubric: {id?, description, weight?, levels?, name?}.
 
-    Level anchors may come as a list, a dict keyed by level number or by quality word ("poor" ... "excellent"), or
-    a list of {level, description} objects, on any integer scale up to 0-10 (0-2, 0-4, 1-4, 1-5, ...); they are
-    mapped onto the grader's 0-3 levels by relative place. `anchors` is accepted for `levels`, and `criterion` or
-    `title` for `name`. A criterion with no id takes one from its name or description, and one with a name but no
-    description is described by its name, so a rubric written for people grades as it is.
+    Level anchors may come as a list, a dict keyed by level number, by a key that carries one ("Level 2",
+    "3 - Good") or by quality word ("poor" ... "excellent"), or a list of {level, description} objects (in list
+    order when none has a level), on any integer scale up to 0-100 (0-2, 0-4, 1-4, 1-5, ...); they are mapped
+    onto the grader's 0-3 levels by relative place. `anchors` is accepted for `levels`, `criterion` or `title`
+    for `name`, and `desc`, `text` or `details` for `description`. A criterion may be a plain string (its
+    description); one with no id takes one from its name or description, one with a name but no description is
+    described by its name, and a weight may be written "30%", so a rubric written for people grades as it is.
     """
 
     # description comes first, so a criterion with neither description nor name is told that, not "id required"
@@ -155,8 +192,13 @@ class InlineCriterion(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _aliases(cls, v: Any) -> Any:
+        if isinstance(v, str):  # a rubric written as a list of what to look for
+            v = {"description": v}
         if isinstance(v, dict):
             v = dict(v)
+            for key in _DESCRIPTION_KEYS:
+                if "description" not in v and isinstance(v.get(key), str):
+                    v["description"] = v.pop(key)
             if "levels" not in v and "anchors" in v:
                 v["levels"] = v.pop("anchors")
             for key in ("criterion", "title"):
@@ -172,6 +214,14 @@ class InlineCriterion(BaseModel):
     @classmethod
     def _forms(cls, v: Any) -> Any:
         return _numbered(v)
+
+    @field_validator("weight", mode="before")
+    @classmethod
+    def _weight_text(cls, v: Any) -> Any:
+        """"30%", "2" or "0.5" as written in a document; weights only count relative to each other."""
+        if isinstance(v, str) and re.match(WEIGHT_TEXT, v):
+            return float(v.replace("%", ""))
+        return v
 
     @field_validator("levels")
     @classmethod
@@ -205,15 +255,47 @@ class InlineCriterion(BaseModel):
         src = self._anchors()
         return None if (min(src), max(src)) == (0, 3) else (min(src), max(src))
 
+    def written_keys(self) -> tuple[int, ...] | None:
+        """The levels written, when they leave gaps in the scale: the only numbers a level may be reported as."""
+        src = sorted(self._anchors()) if self.levels is not None else []
+        return tuple(src) if src and len(src) != src[-1] - src[0] + 1 else None
+
 
 REFERENCE_CRITERION = "reference"
 
 
-def from_inline(question: str, rubric: list[dict[str, Any]] | None = None,
+def criteria_list(rubric: Any) -> list[Any]:
+    """A rubric's criteria as a list, from the forms people write: a list; {"criteria": [...]}; or an object keyed by
+    criterion name, each holding its description or its fields ({"Metrics": "Sets targets", ...}).
+
+    Raises ValueError with what was expected; the items themselves are checked by InlineCriterion.
+    """
+    if rubric is None or isinstance(rubric, (list, tuple)):
+        return list(rubric or [])
+    if not isinstance(rubric, dict):
+        raise ValueError("a rubric is a list of criteria, or an object keyed by criterion name")
+    if "criteria" in rubric:
+        return criteria_list(rubric["criteria"])
+    out: list[Any] = []
+    for name, spec in rubric.items():
+        if isinstance(spec, str):
+            out.append({"name": name, "description": spec})
+        elif isinstance(spec, dict):
+            out.append({"name": name, **spec} if "name" not in spec else spec)
+        else:
+            raise ValueError(f"criterion {name!r} must be its description or an object of its fields")
+    return out
+
+
+def from_inline(question: str, rubric: Sequence[Any] | Mapping[str, Any] | None = None,
                 reference_answer: str | None = None) -> GradingRubric:
     """Build a rubric from inline criteria and/or a reference answer; raises InvalidRubric with a clear message."""
     if not question or not question.strip():
         raise InvalidRubric("question must not be empty")
+    try:
+        rubric = criteria_list(rubric)
+    except ValueError as exc:
+        raise InvalidRubric(f"rubric: {exc}") from None
     if not rubric and not (reference_answer and reference_answer.strip()):
         raise InvalidRubric("give a rubric, a reference_answer, or both")
     crits: list[RubricCriterion] = []
@@ -226,12 +308,13 @@ def from_inline(question: str, rubric: list[dict[str, Any]] | None = None,
             where = ".".join(str(p) for p in err["loc"]) or "item"
             raise InvalidRubric(f"rubric[{i}].{where}: {err['msg'].removeprefix('Value error, ')}") from None
         cid, n = item.id, 0
-        while isinstance(raw, dict) and "id" not in raw and cid in {c.id for c in crits}:
+        while not (isinstance(raw, dict) and "id" in raw) and cid in {c.id for c in crits}:
             n += 1  # two criteria named alike, neither with an id: number the later one rather than refuse
             cid = f"{item.id}_{n}"
         crits.append(RubricCriterion(id=cid, name=item.name or item.description[:60].rstrip(" .;,:"),
                                      description=item.description,
-                                     weight=item.weight, levels=item.levels_0_3(), scale=item.own_scale()))
+                                     weight=item.weight, levels=item.levels_0_3(), scale=item.own_scale(),
+                                     scale_keys=item.written_keys()))
     if len({c.id for c in crits}) != len(crits):
         raise InvalidRubric("rubric criterion ids must be unique")
     if not crits:

@@ -16,6 +16,10 @@ _FIRST = re.compile(r"^(\s*)([A-Za-z]+)(.*)$", re.S)
 _NOUN_LIST = re.compile(r"^\s*[,;]")
 _PARTICIPLE = re.compile(r"^\s+[a-z]+ed\b")
 SHORT_ANCHOR = 7  # words: a participle after the first word reads as a noun phrase only in an anchor this short
+# ... or a plural noun is the subject of a verb in its plain form: "Moments drive design choices", "Tests cover
+# each slice". The verbs anchors use that way; a word after a leading verb is its object, never one of these.
+_PLURAL_VERBS = re.compile(r"^\s+(are|were|have|drive|shape|cover|match|include|need|stay|remain|come|go|work|"
+                           r"feed|tie|map|link|reflect|exist|appear|get|show|support|inform|guide|follow|lead)\b")
 
 
 def imperative(verb: str) -> str | None:
@@ -35,7 +39,8 @@ def imperative(verb: str) -> str | None:
 
 
 def _noun_phrase(rest: str) -> bool:
-    return bool(_NOUN_LIST.match(rest) or (_PARTICIPLE.match(rest) and len(rest.split()) < SHORT_ANCHOR))
+    return bool(_NOUN_LIST.match(rest) or _PLURAL_VERBS.match(rest)
+                or (_PARTICIPLE.match(rest) and len(rest.split()) < SHORT_ANCHOR))
 
 
 def advice(anchor: str) -> str:

@@ -53,11 +53,42 @@ def test_a_rubric_written_for_people_is_graded_as_written(client: TestClient) ->
     assert [c["scale"] for c in crits] == [[0, 2], [1, 5]]
 
 
+def test_a_rubric_as_plain_strings_with_numbered_level_keys(client: TestClient) -> None:
+    """Criteria as strings, anchors keyed "Level 1".."Level 3" or on a gapped 0/50/100 scale, a weight as "30%"."""
+    rubric = ["Sets precision and recall targets",
+              {"desc": "Monitors drift after launch", "weight": "30%",
+               "levels": {"Level 1": "not mentioned", "Level 2": "a dashboard", "Level 3": "alerts and an owner"}},
+              {"text": "Plans a rollback", "levels": {"0": "none", "50": "named", "100": "trigger and owner"}}]
+    r = client.post("/api/grade", json={"question": "How would you evaluate a fraud model?", "answer": ANSWER,
+                                        "rubric": rubric})
+    assert r.status_code == 200, r.text
+    crits = r.json()["criteria"]
+    assert [c["id"] for c in crits] == ["sets_precision_and_recall_targets", "monitors_drift_after_launch",
+                                        "plans_a_rollback"]
+    assert [c["weight"] for c in crits] == [1.0, 30.0, 1.0]
+    assert crits[1]["scale"] == [1, 3] and crits[2]["scale"] == [0, 100]
+    assert crits[2]["scale_level"] in (0, 50, 100)  # only a level the rubric wrote is ever reported
+
+
+def test_a_rubric_keyed_by_criterion_name(client: TestClient) -> None:
+    rubric = {"Metrics": "Sets precision and recall targets",
+              "Drift": {"description": "Monitors drift after launch", "weight": 2}}
+    r = client.post("/api/grade", json={"question": "How would you evaluate a fraud model?", "answer": ANSWER,
+                                        "rubric": rubric})
+    assert r.status_code == 200, r.text
+    assert [(c["id"], c["name"], c["weight"]) for c in r.json()["criteria"]] == [("metrics", "Metrics", 1.0),
+                                                                                  ("drift", "Drift", 2.0)]
+    r = client.post("/api/grade", json={"question": "Q", "answer": ANSWER, "rubric": {"Metrics": 3}})
+    assert r.status_code == 422 and "Metrics" in r.json()["error"]["message"]
+
+
 @pytest.mark.parametrize("body,status,message", [
     ({"answer": ANSWER}, 422, "give question_id"),
     ({"answer": ANSWER, "question": "Q"}, 422, "give a rubric"),
     ({"answer": ANSWER, "question": "Q", "rubric": [{"id": "a"}]}, 422, "rubric[0].description"),
     ({"answer": ANSWER, "question": "Q", "rubric": "not a list"}, 422, "rubric"),
+    ({"answer": ANSWER, "question": "Q", "rubric": ["   "]}, 422, "must not be empty"),
+    ({"answer": ANSWER, "question": "Q", "rubric": [{"description": "d e", "notes": "x"}]}, 422, "unknown keys"),
     ({"answer": "", "question_id": "support-reply-drafts"}, 422, "must not be empty"),
     ({"answer": "x" * 20_001, "question_id": "support-reply-drafts"}, 422, "limit is 20000"),
     ({"answer": ANSWER, "question_id": "nope"}, 404, "no question"),

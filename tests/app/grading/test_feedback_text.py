@@ -38,6 +38,8 @@ def test_anchors_read_as_advice() -> None:
     assert advice("Gaps, variety and ownership covered") == "Aim for this: gaps, variety and ownership covered"
     assert advice("Risks named with owners") == "Aim for this: risks named with owners"
     assert advice("Names the risks with owners") == "Name the risks with owners"
+    assert advice("Moments drive design choices") == "Aim for this: moments drive design choices"
+    assert advice("Tests cover each slice") == "Aim for this: tests cover each slice"
     assert advice("Feeds reported and sampled bad conversations into a weekly review").startswith("Feed reported")
     assert advice("Quantifies: about 3 dollars a question").startswith("Quantify:")
 

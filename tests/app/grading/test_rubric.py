@@ -81,6 +81,49 @@ def test_anchors_keyed_by_words_objects_or_gapped_numbers(levels, expected, scal
     assert c.scale == scale
 
 
+@pytest.mark.parametrize("levels,expected,scale,own", [
+    ({"level_1": "p", "level_2": "f", "level_3": "g"}, ["p", "f", "f", "g"], (1, 3), [1, 2, 2, 3]),
+    ({"L0": "n", "L1": "p", "L2": "f", "L3": "g"}, ["n", "p", "f", "g"], None, [0, 1, 2, 3]),
+    ({"3 - Excellent": "g", "1 - Poor": "p", "2 - Good": "f"}, ["p", "f", "f", "g"], (1, 3), [1, 2, 2, 3]),
+    ({"Excellent (4)": "g", "Poor (1)": "p"}, ["p", "p", "g", "g"], (1, 4), [1, 1, 4, 4]),  # two anchors, gapped
+    ({"0.0": "n", "0.5": "h", "1.0": "f"}, ["n", "h", "h", "f"], (0, 2), [0, 1, 1, 2]),  # fractions by rank
+    ({"0": "n", "50": "h", "100": "f"}, ["n", "h", "h", "f"], (0, 100), [0, 50, 50, 100]),  # only written levels
+    ({"1": "low", "3": "mid", "5": "high"}, ["low", "mid", "mid", "high"], (1, 5), [1, 3, 3, 5]),
+    ([{"name": "Poor", "description": "p"}, {"name": "Good", "description": "g"}], ["p", "p", "g", "g"], (0, 1),
+     [0, 0, 1, 1]),  # objects with no level count in list order
+])
+def test_level_keys_that_carry_a_number_and_gapped_scales(levels, expected, scale, own) -> None:  # type: ignore[no-untyped-def]
+    """The scale a person wrote, reported back with the numbers they wrote: a reported level always has an anchor."""
+    c = from_inline("Q", [{"id": "a", "description": "does a thing well", "levels": levels}]).criteria[0]
+    assert [c.levels[k] for k in range(4)] == expected
+    assert c.scale == scale
+    assert [c.own_level(k) for k in range(4)] == own
+
+
+def test_a_rubric_may_be_a_list_of_strings_with_weights_written_as_text() -> None:
+    r = from_inline("Q", ["Defines the success metric", "Plans a controlled test", "Plans a controlled test",
+                          {"desc": "Names the rollback trigger", "weight": "30%"}])
+    assert [c.id for c in r.criteria] == ["defines_the_success_metric", "plans_a_controlled_test",
+                                          "plans_a_controlled_test_1", "names_the_rollback_trigger"]
+    assert r.criteria[0].description == "Defines the success metric" and r.criteria[0].weight == 1.0
+    assert r.criteria[3].description == "Names the rollback trigger" and r.criteria[3].weight == 30.0
+
+
+def test_a_rubric_may_be_an_object_keyed_by_criterion_name() -> None:
+    named = {"Metrics": "Sets precision and recall targets",
+             "Drift": {"description": "Monitors drift after launch", "weight": 2, "levels": ["none", "some", "all"]}}
+    for rubric in (named, {"criteria": named}, {"criteria": [named["Metrics"]]}):
+        r = from_inline("Q", rubric)
+        assert r.criteria[0].description == "Sets precision and recall targets"
+    r = from_inline("Q", named)
+    assert [(c.id, c.name, c.weight) for c in r.criteria] == [("metrics", "Metrics", 1.0), ("drift", "Drift", 2.0)]
+    assert r.criteria[1].scale == (0, 2)
+    with pytest.raises(InvalidRubric, match="must be its description or an object"):
+        from_inline("Q", {"Metrics": 3})
+    with pytest.raises(InvalidRubric, match="a list of criteria"):
+        from_inline("Q", "Sets targets")  # type: ignore[arg-type]
+
+
 def test_criteria_without_ids_take_one_from_their_name_and_a_name_alone_describes() -> None:
     r = from_inline("Q", [{"name": "Frames the user problem", "description": "Names users and a goal"},
                           {"criterion": "Success metrics"}, {"description": "Success metrics"}])
@@ -101,9 +144,13 @@ def test_reference_answer_alone_makes_one_criterion() -> None:
     ("Q", [{"id": "a"}], None, "rubric[0].description"),
     ("Q", [{"id": "a", "description": "d e", "weight": -1}], None, "rubric[0].weight"),
     ("Q", [{"id": "a", "description": "d e", "levels": ["x"]}], None, "levels must describe 2 or more levels"),
-    ("Q", [{"id": "a", "description": "d e", "levels": {"0": "x", "20": "y"}}], None, "no wider than 0-10"),
+    ("Q", [{"id": "a", "description": "d e", "levels": {"0": "x", "200": "y"}}], None, "no wider than 0-100"),
     ("Q", [{"id": "a", "description": "d e", "levels": {"meh": "x", "good": "y"}}], None, "level 'meh' is neither"),
-    ("Q", [{"id": "a", "description": "d e", "levels": [{"rank": 1, "text": "x"}]}], None, "needs a level"),
+    ("Q", [{"id": "a", "description": "d e", "levels": [{"level": 1, "text": "x"}, {"text": "y"}]}], None,
+     "or none of them does"),
+    ("Q", [{"id": "a", "description": "d e", "levels": [{"level": 1}, {"level": 2}]}], None, "needs a description"),
+    ("Q", [{"id": "a", "description": "d e", "levels": {"0-1 points": "x", "2-3 points": "y"}}], None, "neither"),
+    ("Q", [{"id": "a", "description": "d e", "weight": "heavy"}], None, "rubric[0].weight"),
     ("Q", [{"weight": 2}], None, "rubric[0].description"),
     ("Q", [{"id": "a", "description": "d e", "levels": ["x", " "]}], None, "must not be empty"),
     ("Q", [{"id": "a", "description": "d e"}, {"id": "a", "description": "f g"}], None, "unique"),
