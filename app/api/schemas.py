@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.content import Level, QuestionType
-from app.grading.rubric import WEIGHT_TEXT, criteria_list
+from app.grading.rubric import ALIASES, IGNORED_KEYS, WEIGHT_TEXT, criteria_list
 from app.markdown import Block
 
 MAX_QUESTION_CHARS = 2000
@@ -202,11 +202,12 @@ class DisputeIn(Incoming):
 
 
 # The documented form of one inline criterion, or a plain string (its description); the grader's rubric parser
-# also takes aliases (anchors, criterion, title, desc, text, details), level anchors keyed by level number, by a key
-# carrying one ("Level 2") or by quality word, or given as {level, description} objects, a name alone, a weight
-# written "30%", and no id (one is made from the name), and it is what checks meaning (for example unique ids).
-RUBRIC_KEYS = frozenset({"id", "description", "weight", "name", "levels", "anchors", "criterion", "title", "desc",
-                         "text", "details"})
+# also takes other names for each field (ALIASES: anchors, criterion, title, desc, text, points, ...), level
+# anchors keyed by level number, by a key carrying one ("Level 2") or by quality word, or given as {level,
+# description} objects, a name alone, a weight written "30%", no id (one is made from the name), and notes for
+# people it ignores (IGNORED_KEYS); it is what checks meaning (for example unique ids).
+RUBRIC_KEYS = frozenset({"id", "description", "weight", "name", "levels", *(a for names in ALIASES.values()
+                                                                            for a in names), *IGNORED_KEYS})
 RUBRIC_CRITERION: dict[str, Any] = {
     "type": "object", "required": ["description"], "additionalProperties": False,
     "properties": {
@@ -281,8 +282,11 @@ class GradeIn(Incoming):
             unknown = sorted(set(item) - RUBRIC_KEYS)
             if unknown:
                 raise ValueError(f"[{i}] has unknown keys {', '.join(map(repr, unknown[:3]))}; "
-                                 f"expected {', '.join(sorted(RUBRIC_KEYS))}")
+                                 "expected id, description, weight, name and levels (the README lists other "
+                                 "names each may take)")
             for key, value in item.items():
+                if key in IGNORED_KEYS:  # never read, so never checked beyond clean text
+                    continue
                 texts = list(value.values()) if isinstance(value, dict) else (
                     value if isinstance(value, list) else [value])
                 if isinstance(value, (dict, list)) and len(texts) > MAX_LEVELS:

@@ -102,7 +102,16 @@ QUALITY_TIERS = (
 )
 _LEVEL_KEYS = ("level", "score", "points", "value", "rating", "grade")
 _ANCHOR_KEYS = ("description", "anchor", "text", "label", "name", "title")
-_DESCRIPTION_KEYS = ("desc", "text", "details")  # read as the description when there is none
+# Other names for a criterion's fields, each read only when the field itself is absent. A criterion's points
+# ("max_points": 10) are its weight: weights only count relative to each other.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "description": ("desc", "text", "details"), "levels": ("anchors",), "name": ("criterion", "title",
+                                                                                "criterion_name"),
+    "id": ("criterion_id", "key"), "weight": ("points", "max_points", "max_score"),
+}
+# Notes for people that say nothing the grader reads; accepted and ignored, so a rubric need not be edited first.
+IGNORED_KEYS = frozenset({"notes", "note", "comment", "comments", "rationale", "category", "competency", "tags",
+                          "examples"})
 MAX_SCALE = 100  # the widest own scale (0-100): anchors are mapped onto 0-3 by relative place
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # A weight written as text, above 0 and at most 100, with an optional "%": "30%", "2", "0.5".
@@ -195,15 +204,11 @@ class InlineCriterion(BaseModel):
         if isinstance(v, str):  # a rubric written as a list of what to look for
             v = {"description": v}
         if isinstance(v, dict):
-            v = dict(v)
-            for key in _DESCRIPTION_KEYS:
-                if "description" not in v and isinstance(v.get(key), str):
-                    v["description"] = v.pop(key)
-            if "levels" not in v and "anchors" in v:
-                v["levels"] = v.pop("anchors")
-            for key in ("criterion", "title"):
-                if "name" not in v and isinstance(v.get(key), str):
-                    v["name"] = v.pop(key)
+            v = {k: x for k, x in v.items() if k not in IGNORED_KEYS}
+            for field, aliases in ALIASES.items():
+                for key in aliases:
+                    if field not in v and key in v and (field in ("levels", "weight") or isinstance(v[key], str)):
+                        v[field] = v.pop(key)
             if "description" not in v and isinstance(v.get("name"), str) and v["name"].strip():
                 v["description"] = v["name"]
             if "id" not in v and isinstance(v.get("name") or v.get("description"), str):
@@ -281,7 +286,8 @@ def criteria_list(rubric: Any) -> list[Any]:
         if isinstance(spec, str):
             out.append({"name": name, "description": spec})
         elif isinstance(spec, dict):
-            out.append({"name": name, **spec} if "name" not in spec else spec)
+            own = spec.get("name")  # a name written inside wins over the key, unless it is blank
+            out.append({**spec, "name": own if isinstance(own, str) and own.strip() else name})
         else:
             raise ValueError(f"criterion {name!r} must be its description or an object of its fields")
     return out

@@ -58,7 +58,8 @@ def test_a_rubric_as_plain_strings_with_numbered_level_keys(client: TestClient) 
     rubric = ["Sets precision and recall targets",
               {"desc": "Monitors drift after launch", "weight": "30%",
                "levels": {"Level 1": "not mentioned", "Level 2": "a dashboard", "Level 3": "alerts and an owner"}},
-              {"text": "Plans a rollback", "levels": {"0": "none", "50": "named", "100": "trigger and owner"}}]
+              {"text": "Plans a rollback", "levels": {"0": "none", "50": "named", "100": "trigger and owner"},
+               "notes": "from the 2025 loop", "examples": [{"answer": "...", "score": 2}]}]
     r = client.post("/api/grade", json={"question": "How would you evaluate a fraud model?", "answer": ANSWER,
                                         "rubric": rubric})
     assert r.status_code == 200, r.text
@@ -88,7 +89,7 @@ def test_a_rubric_keyed_by_criterion_name(client: TestClient) -> None:
     ({"answer": ANSWER, "question": "Q", "rubric": [{"id": "a"}]}, 422, "rubric[0].description"),
     ({"answer": ANSWER, "question": "Q", "rubric": "not a list"}, 422, "rubric"),
     ({"answer": ANSWER, "question": "Q", "rubric": ["   "]}, 422, "must not be empty"),
-    ({"answer": ANSWER, "question": "Q", "rubric": [{"description": "d e", "notes": "x"}]}, 422, "unknown keys"),
+    ({"answer": ANSWER, "question": "Q", "rubric": [{"descripton": "d e"}]}, 422, "unknown keys 'descripton'"),
     ({"answer": "", "question_id": "support-reply-drafts"}, 422, "must not be empty"),
     ({"answer": "x" * 20_001, "question_id": "support-reply-drafts"}, 422, "limit is 20000"),
     ({"answer": ANSWER, "question_id": "nope"}, 404, "no question"),

@@ -109,6 +109,17 @@ def test_a_rubric_may_be_a_list_of_strings_with_weights_written_as_text() -> Non
     assert r.criteria[3].description == "Names the rollback trigger" and r.criteria[3].weight == 30.0
 
 
+def test_other_names_for_fields_and_notes_for_people() -> None:
+    r = from_inline("Q", [{"criterion_id": "m", "criterion_name": "Metrics", "details": "Sets targets",
+                           "max_points": 10, "notes": "calibrated in 2025", "examples": [{"answer": "x", "score": 1}]},
+                          {"key": "d", "title": "Drift", "points": 5, "anchors": ["none", "some", "all"]}])
+    assert [(c.id, c.name, c.description, c.weight) for c in r.criteria] == [
+        ("m", "Metrics", "Sets targets", 10.0), ("d", "Drift", "Drift", 5.0)]
+    assert r.criteria[1].scale == (0, 2)
+    both = from_inline("Q", [{"id": "m", "description": "Sets targets", "weight": 2, "points": 10}])
+    assert both.criteria[0].weight == 2.0  # the field itself wins over its other name
+
+
 def test_a_rubric_may_be_an_object_keyed_by_criterion_name() -> None:
     named = {"Metrics": "Sets precision and recall targets",
              "Drift": {"description": "Monitors drift after launch", "weight": 2, "levels": ["none", "some", "all"]}}
