@@ -3,7 +3,8 @@
 The format is documented in evals/README.md. In short, each line is a JSON object with
 
 - ``id``, ``question`` and ``answer`` (the answer may be empty);
-- ``rubric`` (``[{id, description, weight?, levels?}]``) and/or ``reference_answer``: at least one;
+- ``rubric`` (``[{id, description, weight?, levels?}]``, in any form POST /api/grade takes) and/or
+  ``reference_answer``: at least one;
 - exactly one human label: ``score`` with ``scale_min``/``scale_max``, or ``label`` (binary such as
   correct/incorrect, or categorical); optionally ``criteria_scores`` ``{criterion_id: level 0-3}``;
 - optionally ``kind`` (a slice tag, e.g. an adversarial kind), ``split``, ``expected``
@@ -30,7 +31,7 @@ from typing_extensions import TypedDict
 
 from app.content import Band
 from app.grading.errors import InvalidRubric
-from app.grading.rubric import GradingRubric, InlineCriterion, from_inline
+from app.grading.rubric import GradingRubric, InlineCriterion, criteria_list, from_inline
 
 # Binary labels, compared case-insensitively. Any other label is categorical.
 POSITIVE_LABELS = frozenset({"correct", "true", "yes", "pass", "1"})
@@ -85,6 +86,12 @@ class ExternalItem(BaseModel):
     split: NonBlank | None = None
     expected: Expected | None = None
     meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("rubric", mode="before")
+    @classmethod
+    def _criteria(cls, v: Any) -> Any:
+        """An object keyed by criterion name, or {"criteria": [...]}, as POST /api/grade reads it."""
+        return criteria_list(v) if isinstance(v, dict) else v
 
     @field_validator("id", "question", "label", "kind", "split")
     @classmethod

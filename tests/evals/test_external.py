@@ -231,6 +231,18 @@ def test_to_rubric_matches_the_api_path() -> None:
     assert to_rubric(it).content_hash() == from_inline(it.question, rubric, REF).content_hash()
 
 
+@pytest.mark.parametrize("rubric", [
+    {"Metrics": "Sets precision and recall targets", "Drift": {"details": "Monitors drift", "points": "30%",
+                                                              "levels": {"Level 1": "no", "Level 3": "alerts"}}},
+    {"criteria": ["Sets precision and recall targets", {"desc": "Monitors drift", "notes": "for reviewers"}]},
+])
+def test_rubrics_in_the_forms_people_write_load_as_the_api_reads_them(rubric: dict[str, Any]) -> None:
+    from app.grading.rubric import from_inline
+
+    it = parse_item(item(rubric=rubric))
+    assert to_rubric(it).content_hash() == from_inline(it.question, rubric, REF).content_hash()
+
+
 def test_every_valid_item_builds_a_rubric() -> None:
     for it in load_external(FIXTURES / "external_sample.jsonl"):
         to_rubric(it)  # raises InvalidRubric otherwise
