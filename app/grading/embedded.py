@@ -67,7 +67,7 @@ from rag.lexical import tokenize
 
 log = logging.getLogger(__name__)
 
-GRADER_VERSION = "embedded-2.5"
+GRADER_VERSION = "embedded-2.6"
 PARAMS_FILE = Path(__file__).parent / "params.json"
 MAX_EVIDENCE = 2
 RELEVANT = 0.35  # a sentence this close to one of a criterion's points is about that criterion
@@ -87,6 +87,7 @@ ECHO_FLAG_WORDS = 4  # a sentence dropped for echoing is reported only when it h
 COVERED = 0.30  # a point is shown when some window is this close to it (fitted on the feedback set's calib rows)
 FILLER_MARGIN = 0.05  # a vague sentence must be this much closer to the rubric than to generic filler
 FILLER_SIM = 0.45  # ... and a vague sentence this close to a filler prototype is filler whatever else it is near
+DEV_MIN = 3  # developed sentences (8+ words, not a fragment) that fully develop a criterion (see _developed_need)
 RESTATE_MIN_WORDS = 8  # content words the surviving sentences need before they can be called a restatement
 FILLER_FLAG_MIN = 2  # filler is reported when this many sentences were dropped as filler: a strong answer's one
 # terse line ("Keep spoken answers short.") earns nothing, but telling its author they wrote filler misleads
@@ -310,7 +311,7 @@ class EmbeddedGrader:
             values = {"x_desc": Scale.place(d, scale.desc_floor, scale.desc_top),
                       "x_ref": Scale.place(r, scale.ref_floor, scale.ref_top),
                       "x_top": Scale.place(t, scale.top_floor, scale.top_top),
-                      "dev": min(len(developed), 3) / 3,
+                      "dev": min(len(developed), _developed_need(cp)) / _developed_need(cp),
                       "spec": max((specificity(sc.norm[i]) for i in mine), default=0.0), "breadth": 0.0,
                       "pairc": _addresses(scorer, cp, [i for i in range(len(sc.spans)) if owner[i] == ci], sc, vecs,
                                           rubric.question)}
@@ -478,6 +479,19 @@ def _addresses(scorer: PairScorer | None, cp: CriterionPoints, owned: list[int],
     ix = [i for i, p in enumerate(cp.points) if p.source == "reference"] or list(range(len(cp.points)))
     return scorer.probability(pair_features(" ".join(sc.norm[i] for i in owned), vecs[owned],
                                             " ".join(cp.points[i].text for i in ix), cp.vecs[ix], question))
+
+
+def _developed_need(cp: CriterionPoints) -> int:
+    """How many developed sentences make a criterion fully developed: as many as the reference answer spends on it,
+    and at least DEV_MIN.
+
+    Three is plenty for a criterion one or two reference sentences serve, and nothing for a holistic one
+    ("Overall", 1-5) that the whole model answer serves: with a flat three, every answer of a few sentences was
+    fully developed there (mean score 69 against 51 for the same answers under the full rubric). On the
+    calibration sets, each rubric folded into one holistic criterion went from band QWK 0.526 to 0.717
+    (foreign-style) and 0.622 to 0.726 (gold), the rubrics as written from 0.759 to 0.784 and 0.798 to 0.798.
+    """
+    return max(DEV_MIN, sum(p.source == "reference" for p in cp.points))
 
 
 def _needs_specifics(c: RubricCriterion, prep: Prepared) -> bool:

@@ -253,3 +253,33 @@ def test_the_pair_feature_reads_what_the_routed_sentences_say(grader: EmbeddedGr
     assert specific[1] > vague[1] + 0.2
     rubric_only = pairc("We would measure owner accuracy on a labelled set of past meetings before launch.", None)
     assert 0.0 < rubric_only[1] < 1.0
+
+
+def test_a_holistic_criterion_needs_as_many_developed_sentences_as_the_reference_spends(
+        grader: EmbeddedGrader) -> None:
+    """dev: three developed sentences fully develop a criterion one or two reference sentences serve, but a single
+    holistic criterion the whole model answer serves needs as many as the model answer has."""
+    from app.grading.screen import screen
+
+    question = "A lift maker wants to predict breakdowns a week ahead. What data strategy would you put in place?"
+    reference = ("A breakdown means the lift was out of service for over an hour, dated from the first fault code. "
+                 "Labels come from call logs, fault codes and technicians' reports, extracted and then audited. "
+                 "Breakdowns are rare, so the test split is by time and anything recorded after the fault is dropped. "
+                 "Older lifts lack vibration sensors, so missing data is measured per lift type first. "
+                 "Contracts decide whether we may use a building owner's sensor data at all. "
+                 "Once technicians act on predictions, prevented breakdowns vanish from the labels, so a holdout of "
+                 "flagged lifts keeps the normal schedule.")
+    answer = ("I would define a breakdown as more than an hour out of service, timed from the first fault code. "
+              "Labels would come from the call logs and the technicians' visit reports, checked by senior staff. "
+              "The evaluation split must be by time so that the model never sees the future.")
+
+    body = [{"id": "overall", "description": "Defines the event, builds and audits labels, splits by time, covers "
+                                             "sensor gaps and data rights, plans for feedback loops"}]
+
+    def dev(text: str) -> float:
+        rubric = from_inline(question, body, reference)
+        sc = screen(text, rubric.question, rubric.reference_answer)
+        return grader.analyse(rubric, sc, grader.embed_spans(sc.norm)).features[0].values["dev"]
+
+    assert 0.0 < dev(answer) <= 0.5  # three of the six sentences the model answer spends on it
+    assert dev(reference) == 1.0  # as many as the model answer: fully developed
