@@ -31,7 +31,8 @@ from typing_extensions import TypedDict
 
 from app.content import Band
 from app.grading.errors import InvalidRubric
-from app.grading.rubric import GradingRubric, InlineCriterion, criteria_list, from_inline
+from app.grading.inline import InlineCriterion, criteria_list, from_inline
+from app.grading.rubric import GradingRubric
 
 # Binary labels, compared case-insensitively. Any other label is categorical.
 POSITIVE_LABELS = frozenset({"correct", "true", "yes", "pass", "1"})

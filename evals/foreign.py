@@ -17,7 +17,7 @@ from typing import Any
 
 from app.content import band_for
 from app.grading.errors import InvalidRubric
-from app.grading.rubric import from_inline
+from app.grading.inline import from_inline
 from evals.items import EvalItem
 
 FOREIGN = Path(__file__).parent / "datasets" / "foreign" / "foreign.jsonl"

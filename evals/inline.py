@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from app.grading.rubric import GradingRubric, from_inline
+from app.grading.inline import from_inline
+from app.grading.rubric import GradingRubric
 from evals.analysis import BANDS
 from evals.items import EvalItem
 from evals.metrics import bootstrap_ci, cohen_kappa, pearson, spearman

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.content import Level, QuestionType
-from app.grading.rubric import ALIASES, IGNORED_KEYS, WEIGHT_TEXT, criteria_list
+from app.grading.inline import ALIASES, IGNORED_KEYS, WEIGHT_TEXT, criteria_list
 from app.markdown import Block
 
 MAX_QUESTION_CHARS = 2000

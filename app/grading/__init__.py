@@ -5,7 +5,8 @@ from typing import Any, Protocol
 from app.grading import scorecard
 from app.grading.embedded import GRADER_VERSION, EmbeddedGrader, Params
 from app.grading.errors import GradingError, InvalidRubric
-from app.grading.rubric import GradingRubric, RubricCriterion, from_inline, from_question
+from app.grading.inline import from_inline
+from app.grading.rubric import GradingRubric, RubricCriterion, from_question
 from app.grading.screen import screen
 from app.grading.study import StudyFinder
 from app.grading.types import CriterionResult, Overall, Scorecard, StudyLink, Summary

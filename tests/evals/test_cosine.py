@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.grading.rubric import from_inline
+from app.grading.inline import from_inline
 from evals.cosine import CosineBaseline
 from tests.fakes import HashEmbedder
 

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.grading.errors import InvalidRubric
-from app.grading.rubric import from_inline
+from app.grading.inline import from_inline
 from app.settings import ROOT
 from evals.external import (
     REFERENCE_CRITERION,
@@ -224,7 +224,7 @@ def test_to_rubric_both_keeps_rubric_criteria_and_reference() -> None:
 
 def test_to_rubric_matches_the_api_path() -> None:
     """to_rubric must build exactly what from_inline builds for the same request body."""
-    from app.grading.rubric import from_inline
+    from app.grading.inline import from_inline
 
     rubric = [{"id": "a", "description": "Defines the metric, and explains why it fits", "weight": 1.5}]
     it = parse_item(item(rubric=rubric))
@@ -237,7 +237,7 @@ def test_to_rubric_matches_the_api_path() -> None:
     {"criteria": ["Sets precision and recall targets", {"desc": "Monitors drift", "notes": "for reviewers"}]},
 ])
 def test_rubrics_in_the_forms_people_write_load_as_the_api_reads_them(rubric: dict[str, Any]) -> None:
-    from app.grading.rubric import from_inline
+    from app.grading.inline import from_inline
 
     it = parse_item(item(rubric=rubric))
     assert to_rubric(it).content_hash() == from_inline(it.question, rubric, REF).content_hash()

@@ -14,7 +14,8 @@ import pytest
 from app.content import QuestionBank
 from app.grading import EmbeddedGrader
 from app.grading.dispute import recheck
-from app.grading.rubric import from_inline, from_question
+from app.grading.inline import from_inline
+from app.grading.rubric import from_question
 from app.settings import ROOT
 
 DISPUTES = ROOT / "evals" / "datasets" / "disputes" / "disputes.jsonl"

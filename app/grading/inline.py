@@ -1,0 +1,257 @@
+"""Inline rubrics as people write them, read into a GradingRubric (POST /api/grade and external eval datasets).
+
+A rubric written for people comes in many shapes: a list of criteria or of plain strings, an object keyed by
+criterion name, level anchors as a list, a dict keyed by number, by "Level 2" or by quality word, or a list of
+objects, on scales from 0-2 to 0-100. Each is read the same way, and what cannot be read gets a clear message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from app.grading.errors import InvalidRubric
+from app.grading.rubric import GENERIC_LEVELS, REFERENCE_CRITERION, GradingRubric, RubricCriterion, nearest
+
+# Level anchors keyed by a quality word instead of a number, from lowest to highest: a word's tier orders it, and
+# words of one tier keep the order they were written in ("none", "poor", "fair", "good", "excellent").
+QUALITY_TIERS = (
+    ("none", "not", "no", "missing", "absent", "unsatisfactory", "insufficient", "inadequate", "poor", "weak",
+     "low", "below", "fail", "failing"),
+    ("basic", "limited", "minimal", "emerging", "beginning", "developing", "partial", "partially", "partly",
+     "incomplete", "fair", "adequate", "approaching", "needs"),
+    ("good", "solid", "competent", "proficient", "satisfactory", "meets", "mostly", "medium", "mid", "pass"),
+    ("strong", "very good", "advanced", "exceeds", "high", "excellent", "exemplary", "outstanding", "expert",
+     "distinguished", "fully", "complete"),
+)
+_LEVEL_KEYS = ("level", "score", "points", "value", "rating", "grade")
+_ANCHOR_KEYS = ("description", "anchor", "text", "label", "name", "title")
+# Other names for a criterion's fields, each read only when the field itself is absent. A criterion's points
+# ("max_points": 10) are its weight: weights only count relative to each other.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "description": ("desc", "text", "details"),
+    "levels": ("anchors",),
+    "name": ("criterion", "title", "criterion_name"),
+    "id": ("criterion_id", "key"),
+    "weight": ("points", "max_points", "max_score"),
+}
+# Notes for people that say nothing the grader reads; accepted and ignored, so a rubric need not be edited first.
+IGNORED_KEYS = frozenset({"notes", "note", "comment", "comments", "rationale", "category", "competency", "tags",
+                          "examples"})
+MAX_SCALE = 100  # the widest own scale (0-100): anchors are mapped onto 0-3 by relative place
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# A weight written as text, above 0 and at most 100, with an optional "%": "30%", "2", "0.5".
+WEIGHT_TEXT = r"^[ \t]*(100(\.0+)?|0*[1-9]\d?(\.\d+)?|0*\.0*[1-9]\d*|0+\.\d*[1-9]\d*)[ \t]*%?[ \t]*$"
+
+
+def _quality(word: str) -> int | None:
+    w = " ".join(re.sub(r"[^a-z ]", " ", word.lower()).split())
+    return next((t for t, words in enumerate(QUALITY_TIERS) if w in words or w.split(" ")[0] in words), None)
+
+
+def _slug(text: str) -> str:
+    return "_".join(re.findall(r"[a-z0-9]+", text.lower())[:5])[:40] or "criterion"
+
+
+def _key_levels(keys: list[Any]) -> list[int] | None:
+    """The level number each key carries ("level_3", "L3", "3 - Good", "Excellent (4)"), when every key carries
+    exactly one and no two agree. Fractional levels (0, 0.5, 1) are numbered by rank."""
+    nums = []
+    for k in keys:
+        found = _NUMBER.findall(str(k))
+        if len(found) != 1:
+            return None
+        nums.append(float(found[0]))
+    if len(set(nums)) != len(nums):
+        return None
+    if all(n.is_integer() for n in nums):
+        return [int(n) for n in nums]
+    ranked = sorted(nums)
+    return [ranked.index(n) for n in nums]
+
+
+def _from_objects(v: list[dict[str, Any]]) -> dict[Any, Any]:
+    """[{level, description}, ...] as {level: description}; objects with no level at all count in list order."""
+    has_key = [any(k in x for k in _LEVEL_KEYS) for x in v]
+    if any(has_key) and not all(has_key):
+        raise ValueError("each level object needs a level (or score), or none of them does")
+    out: dict[Any, Any] = {}
+    for n, x in enumerate(v):
+        key = next((x[k] for k in _LEVEL_KEYS if k in x), n)
+        text = next((x[k] for k in _ANCHOR_KEYS if k in x), None)
+        if text is None:
+            raise ValueError("each level object needs a description (or anchor)")
+        out[key] = text
+    return out
+
+
+def _numbered(v: Any) -> Any:
+    """Level anchors as {number: text}: from a list of texts, a list of {level, description} objects, or a dict
+    keyed by numbers, by keys that carry a number ("Level 2", "3 - Good") or by quality words. Anything else is
+    left for validation to reject with its message."""
+    if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+        v = _from_objects(v)
+    if isinstance(v, dict) and v and not all(str(k).strip().lstrip("-").isdigit() for k in v):
+        numbers = _key_levels(list(v))
+        if numbers is not None:
+            return dict(zip(numbers, v.values()))
+        tiers = {k: _quality(str(k)) for k in v}
+        unknown = [k for k, t in tiers.items() if t is None]
+        if unknown:
+            raise ValueError(f"level {unknown[0]!r} is neither a number nor a quality word (poor, fair, good, "
+                             "excellent, ...)")
+        order = sorted(v, key=lambda k: (tiers[k], list(v).index(k)))
+        return {n: v[k] for n, k in enumerate(order)}
+    return v
+
+
+class InlineCriterion(BaseModel):
+    """One item of an inline rubric: {id?, description, weight?, levels?, name?}.
+
+    Level anchors may come as a list, a dict keyed by level number, by a key that carries one ("Level 2",
+    "3 - Good") or by quality word ("poor" ... "excellent"), or a list of {level, description} objects (in list
+    order when none has a level), on any integer scale up to 0-100 (0-2, 0-4, 1-4, 1-5, ...); they are mapped
+    onto the grader's 0-3 levels by relative place. Each field may also go by the other names in ALIASES, and the
+    notes in IGNORED_KEYS are dropped. A criterion may be a plain string (its description); one with no id takes
+    one from its name or description, one with a name but no description is described by its name, and a weight
+    may be written "30%", so a rubric written for people grades as it is.
+    """
+
+    # description comes first, so a criterion with neither description nor name is told that, not "id required"
+    description: str = Field(min_length=1, max_length=2000)
+    id: str = Field(min_length=1, max_length=80)
+    weight: float = Field(default=1.0, gt=0, le=100)
+    levels: dict[int, str] | list[str] | None = None
+    name: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, v: Any) -> Any:
+        if isinstance(v, str):  # a rubric written as a list of what to look for
+            v = {"description": v}
+        if isinstance(v, dict):
+            v = {k: x for k, x in v.items() if k not in IGNORED_KEYS}
+            for field, aliases in ALIASES.items():
+                for key in aliases:
+                    if field not in v and key in v and (field in ("levels", "weight") or isinstance(v[key], str)):
+                        v[field] = v.pop(key)
+            if "description" not in v and isinstance(v.get("name"), str) and v["name"].strip():
+                v["description"] = v["name"]
+            if "id" not in v and isinstance(v.get("name") or v.get("description"), str):
+                v["id"] = _slug(v.get("name") or v["description"])
+        return v
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _forms(cls, v: Any) -> Any:
+        return _numbered(v)
+
+    @field_validator("weight", mode="before")
+    @classmethod
+    def _weight_text(cls, v: Any) -> Any:
+        """"30%", "2" or "0.5" as written in a document; weights only count relative to each other."""
+        if isinstance(v, str) and re.match(WEIGHT_TEXT, v):
+            return float(v.replace("%", ""))
+        return v
+
+    @field_validator("levels")
+    @classmethod
+    def _levels(cls, v: dict[int, str] | list[str] | None) -> dict[int, str] | list[str] | None:
+        if v is None:
+            return v
+        keys = list(range(len(v))) if isinstance(v, list) else sorted(v)
+        if len(keys) < 2 or keys[-1] - keys[0] > MAX_SCALE or keys[0] < 0:
+            raise ValueError(f"levels must describe 2 or more levels on a scale no wider than 0-{MAX_SCALE}, "
+                             "e.g. 0, 1, 2 and 3")
+        if any(not str(t).strip() for t in (v if isinstance(v, list) else v.values())):
+            raise ValueError("level anchors must not be empty")
+        return v
+
+    def _anchors(self) -> dict[int, str]:
+        return dict(enumerate(self.levels)) if isinstance(self.levels, list) else dict(self.levels or {})
+
+    def levels_0_3(self) -> dict[int, str]:
+        """The anchors on the grader's 0-3 scale: each grader level takes the anchor nearest the same relative
+        place (a scale written with gaps, such as 1, 3 and 5 only, lends its nearest written anchor)."""
+        if self.levels is None:
+            return dict(GENERIC_LEVELS)
+        src = self._anchors()
+        lo, hi = min(src), max(src)
+        return {t: src[nearest(lo, hi, t, src)] for t in range(4)}
+
+    def own_scale(self) -> tuple[int, int] | None:
+        """The anchors' first and last level, when they are not the grader's own 0-3."""
+        if self.levels is None:
+            return None
+        src = self._anchors()
+        return None if (min(src), max(src)) == (0, 3) else (min(src), max(src))
+
+    def written_keys(self) -> tuple[int, ...] | None:
+        """The levels written, when they leave gaps in the scale: the only numbers a level may be reported as."""
+        src = sorted(self._anchors()) if self.levels is not None else []
+        return tuple(src) if src and len(src) != src[-1] - src[0] + 1 else None
+
+
+def criteria_list(rubric: Any) -> list[Any]:
+    """A rubric's criteria as a list, from the forms people write: a list; {"criteria": [...]}; or an object keyed by
+    criterion name, each holding its description or its fields ({"Metrics": "Sets targets", ...}).
+
+    Raises ValueError with what was expected; the items themselves are checked by InlineCriterion.
+    """
+    if rubric is None or isinstance(rubric, (list, tuple)):
+        return list(rubric or [])
+    if not isinstance(rubric, dict):
+        raise ValueError("a rubric is a list of criteria, or an object keyed by criterion name")
+    if "criteria" in rubric:
+        return criteria_list(rubric["criteria"])
+    out: list[Any] = []
+    for name, spec in rubric.items():
+        if isinstance(spec, str):
+            out.append({"name": name, "description": spec})
+        elif isinstance(spec, dict):
+            own = spec.get("name")  # a name written inside wins over the key, unless it is blank
+            out.append({**spec, "name": own if isinstance(own, str) and own.strip() else name})
+        else:
+            raise ValueError(f"criterion {name!r} must be its description or an object of its fields")
+    return out
+
+
+def from_inline(question: str, rubric: Sequence[Any] | Mapping[str, Any] | None = None,
+                reference_answer: str | None = None) -> GradingRubric:
+    """Build a rubric from inline criteria and/or a reference answer; raises InvalidRubric with a clear message."""
+    if not question or not question.strip():
+        raise InvalidRubric("question must not be empty")
+    try:
+        rubric = criteria_list(rubric)
+    except ValueError as exc:
+        raise InvalidRubric(f"rubric: {exc}") from None
+    if not rubric and not (reference_answer and reference_answer.strip()):
+        raise InvalidRubric("give a rubric, a reference_answer, or both")
+    crits: list[RubricCriterion] = []
+    ref_sents = [s.strip() for s in re.split(r"(?<=[.!?;])\s+|\n+", reference_answer or "") if len(s.split()) >= 3]
+    for i, raw in enumerate(rubric or []):
+        try:
+            item = InlineCriterion.model_validate(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "item"
+            raise InvalidRubric(f"rubric[{i}].{where}: {err['msg'].removeprefix('Value error, ')}") from None
+        cid, n = item.id, 0
+        while not (isinstance(raw, dict) and "id" in raw) and cid in {c.id for c in crits}:
+            n += 1  # two criteria named alike, neither with an id: number the later one rather than refuse
+            cid = f"{item.id}_{n}"
+        crits.append(RubricCriterion(id=cid, name=item.name or item.description[:60].rstrip(" .;,:"),
+                                     description=item.description,
+                                     weight=item.weight, levels=item.levels_0_3(), scale=item.own_scale(),
+                                     scale_keys=item.written_keys()))
+    if len({c.id for c in crits}) != len(crits):
+        raise InvalidRubric("rubric criterion ids must be unique")
+    if not crits:
+        crits.append(RubricCriterion(
+            id=REFERENCE_CRITERION, name="Matches the reference answer",
+            description="Covers the points of the reference answer correctly.",
+            cues=[[s, s] for s in ref_sents] or [[reference_answer or "", reference_answer or ""]]))
+    return GradingRubric(question=question.strip(), criteria=crits, reference_answer=reference_answer)
