@@ -232,7 +232,7 @@ def from_inline(question: str, rubric: Sequence[Any] | Mapping[str, Any] | None 
         raise InvalidRubric("give a rubric, a reference_answer, or both")
     crits: list[RubricCriterion] = []
     ref_sents = [s.strip() for s in re.split(r"(?<=[.!?;])\s+|\n+", reference_answer or "") if len(s.split()) >= 3]
-    for i, raw in enumerate(rubric or []):
+    for i, raw in enumerate(rubric):
         try:
             item = InlineCriterion.model_validate(raw)
         except ValidationError as exc:
@@ -240,7 +240,8 @@ def from_inline(question: str, rubric: Sequence[Any] | Mapping[str, Any] | None 
             where = ".".join(str(p) for p in err["loc"]) or "item"
             raise InvalidRubric(f"rubric[{i}].{where}: {err['msg'].removeprefix('Value error, ')}") from None
         cid, n = item.id, 0
-        while not (isinstance(raw, dict) and "id" in raw) and cid in {c.id for c in crits}:
+        written = isinstance(raw, dict) and any(k in raw for k in ("id", *ALIASES["id"]))
+        while not written and cid in {c.id for c in crits}:
             n += 1  # two criteria named alike, neither with an id: number the later one rather than refuse
             cid = f"{item.id}_{n}"
         crits.append(RubricCriterion(id=cid, name=item.name or item.description[:60].rstrip(" .;,:"),

@@ -142,6 +142,8 @@ def test_criteria_without_ids_take_one_from_their_name_and_a_name_alone_describe
     assert r.criteria[1].description == "Success metrics"
     with pytest.raises(InvalidRubric, match="unique"):  # ids the author wrote are never renamed
         from_inline("Q", [{"id": "a", "description": "d e"}, {"id": "a", "description": "f g"}])
+    with pytest.raises(InvalidRubric, match="unique"):  # under any of their names
+        from_inline("Q", [{"criterion_id": "a", "description": "d e"}, {"key": "a", "description": "f g"}])
 
 
 def test_reference_answer_alone_makes_one_criterion() -> None:
