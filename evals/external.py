@@ -32,13 +32,11 @@ from typing_extensions import TypedDict
 from app.content import Band
 from app.grading.errors import InvalidRubric
 from app.grading.inline import InlineCriterion, criteria_list, from_inline
-from app.grading.rubric import GradingRubric
+from app.grading.rubric import REFERENCE_CRITERION, GradingRubric
 
 # Binary labels, compared case-insensitively. Any other label is categorical.
 POSITIVE_LABELS = frozenset({"correct", "true", "yes", "pass", "1"})
 NEGATIVE_LABELS = frozenset({"incorrect", "false", "no", "fail", "0"})
-# The criterion from_inline builds when an item has only a reference answer; criteria_scores may use it.
-REFERENCE_CRITERION = "reference"
 
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 NonBlank = Annotated[str, Field(strict=True, min_length=1)]

@@ -308,10 +308,11 @@ class EmbeddedGrader:
             d, r, t = split_cover(cp, cover)
             mine = [i for i in range(len(sc.spans)) if owner[i] == ci and rel[ci, i] >= prep.relevant]
             developed = [i for i in mine if sc.spans[i].words >= 8 and not is_fragment(sc.spans[i])]
+            need = _developed_need(cp)
             values = {"x_desc": Scale.place(d, scale.desc_floor, scale.desc_top),
                       "x_ref": Scale.place(r, scale.ref_floor, scale.ref_top),
                       "x_top": Scale.place(t, scale.top_floor, scale.top_top),
-                      "dev": min(len(developed), _developed_need(cp)) / _developed_need(cp),
+                      "dev": min(len(developed), need) / need,
                       "spec": max((specificity(sc.norm[i]) for i in mine), default=0.0), "breadth": 0.0,
                       "pairc": _addresses(scorer, cp, [i for i in range(len(sc.spans)) if owner[i] == ci], sc, vecs,
                                           rubric.question)}
