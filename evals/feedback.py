@@ -25,7 +25,6 @@ from app.content import load_bank
 from app.grading import EmbeddedGrader, GradingRubric, from_question
 from app.grading.dispute import recheck
 from app.grading.embedded import COVERED
-from app.grading.features import point_cover, windows
 from app.grading.screen import screen
 from app.settings import get_settings
 
@@ -55,8 +54,7 @@ def coverage(grader: EmbeddedGrader, rows: list[dict[str, Any]], quiet: bool = F
         if sc.abstain:
             continue
         a = grader.analyse(rubric, sc, grader.embed_spans(sc.norm))
-        win, _ = windows(a.vecs)
-        cover = float(point_cover(win, grader.embed_spans([r["point"]])).max()) if len(win) else 0.0
+        cover = float(a.shown_cover(grader.embed_spans([r["point"]])).max())
         ci = [c.id for c in rubric.criteria].index(r["criterion_id"])
         level, _ = grader.level_for(a.features[ci], a.screened, a.capped)
         if cover < COVERED and level < 2:  # the grader's own rule for a "Not shown" claim

@@ -10,7 +10,8 @@ a criterion nobody addressed is 0, level 2 needs a real sentence, level 3 needs 
 anchor is generic or there is no reference answer, an answer made of keywords cannot pass 1.
 
 Before any of that, sentences that cannot earn credit are removed: screens (screen.py), instructions to the
-grader caught by meaning, sentences that only echo the rubric's visible wording, and off-topic filler.
+grader caught by meaning, sentences that only echo the rubric's visible wording, off-topic filler, and padding
+(platitudes that fit any answer on the topic, told apart by a learned head: generic.py).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from app.grading.features import (
     split_cover,
     windows,
 )
+from app.grading.generic import GenericHead, load_generic_head
 from app.grading.pair import PairScorer, load_pair_scorer, pair_features
 from app.grading.points import (
     CriterionPoints,
@@ -67,7 +69,7 @@ from rag.lexical import tokenize
 
 log = logging.getLogger(__name__)
 
-GRADER_VERSION = "embedded-2.6"
+GRADER_VERSION = "embedded-2.7"
 PARAMS_FILE = Path(__file__).parent / "params.json"
 MAX_EVIDENCE = 2
 RELEVANT = 0.35  # a sentence this close to one of a criterion's points is about that criterion
@@ -89,6 +91,15 @@ FILLER_MARGIN = 0.05  # a vague sentence must be this much closer to the rubric 
 FILLER_SIM = 0.45  # ... and a vague sentence this close to a filler prototype is filler whatever else it is near
 DEV_MIN = 3  # developed sentences (8+ words, not a fragment) that fully develop a criterion (see _developed_need)
 RESTATE_MIN_WORDS = 8  # content words the surviving sentences need before they can be called a restatement
+# The padding head (generic.py): in a case answer, a sentence it calls padding with this probability earns nothing,
+# unless it carries a number, an example or a stated reason; with PADDING_P_SPECIFIC, even then ("Great question,
+# because..."). Chosen on the calibration sets (gold calib inline, foreign-style calib, the calib adversarial
+# slice). Short factual answers (SemEval, Mohler) are not its register and are left to the other filters.
+PADDING_P, PADDING_P_SPECIFIC = 0.5, 0.7
+# ... and only when it is not this close to one of the rubric's points: on the calibration sets, no padding sentence
+# of the adversarial slice came within 0.6 of one, while plain statements of strong answers did ("The CEO's real
+# worry is competitors pulling ahead": 0.70).
+PADDING_REL = 0.6
 FILLER_FLAG_MIN = 2  # filler is reported when this many sentences were dropped as filler: a strong answer's one
 # terse line ("Keep spoken answers short.") earns nothing, but telling its author they wrote filler misleads
 
@@ -150,6 +161,16 @@ class Analysis:
     owner: np.ndarray  # per kept sentence: the criterion it serves best
     capped: bool
     prepared: Prepared
+    # vectors of what the candidate wrote on the rubric's topics: the kept sentences and those dropped as filler or
+    # padding. "Not shown" is claimed only when none of these covers a point: the candidate did write a sentence
+    # the filters judged to carry nothing, and telling them the point is absent would contradict their answer.
+    shown: np.ndarray
+    filler: tuple[int, ...]  # indices, in the screened answer, of the sentences dropped as filler or padding
+
+    def shown_cover(self, points: np.ndarray) -> np.ndarray:
+        """Each point's best window over what was shown: the rule for a "Not shown" claim."""
+        win, _ = windows(self.shown)
+        return point_cover(win, points)
 
 
 class EmbeddedGrader:
@@ -172,9 +193,13 @@ class EmbeddedGrader:
 
     @property
     def fingerprint(self) -> dict[str, Any]:
+        head = self._padding_head()
         return {"kind": self.kind, "version": GRADER_VERSION, "code_version": __version__,
                 "embedder": f"{self.embedder.name}@{self.embedder.version}", "params": self.params.digest(),
-                "params_fitted_on": self.params.fitted_on}
+                "params_fitted_on": self.params.fitted_on, "padding_head": head.digest() if head else "off"}
+
+    def _padding_head(self) -> GenericHead | None:
+        return load_generic_head(self.embedder.name, self.embedder.dim)
 
     # -- embeddings ------------------------------------------------------------------------------------------
     def embed_spans(self, texts: list[str]) -> np.ndarray:
@@ -280,7 +305,7 @@ class EmbeddedGrader:
             vecs = all_vecs[pos:pos + len(sc.spans)]
             pos += len(sc.spans)
             a = self.analyse(rubric, sc, vecs)
-            if _restates(rubric, a.screened):
+            if _restates(rubric, a, sc):
                 out.append(scorecard.abstained("restates_question", a.screened.flags, self.fingerprint))
             else:
                 out.append(self._card(rubric, a))
@@ -294,7 +319,8 @@ class EmbeddedGrader:
         """
         prep = self.prepare(rubric)
         pair = self._pair(rubric, prep, sc, vecs)
-        sc, vecs = self._filter(prep.points, sc, vecs)
+        sc, keep, filler = self._filter(prep.points, sc, vecs)
+        vecs, shown = vecs[keep], vecs[sorted(keep + filler)]
         rel = np.stack([(vecs @ cp.vecs.T).max(axis=1) if len(vecs) else np.zeros(0) for cp in prep.points.criteria])
         owner = self._route(prep.points, vecs, rel)
         if boost:
@@ -318,13 +344,13 @@ class EmbeddedGrader:
                                           rubric.question)}
             if pair is not None and _reference_only(cp.criterion):
                 values["pair"] = pair
-            feats.append(CriterionFeatures(values, cover, rel[ci] if rel.size else np.zeros(0), prep.relevant,
+            feats.append(CriterionFeatures(values, rel[ci] if rel.size else np.zeros(0), prep.relevant,
                                            _needs_specifics(cp.criterion, prep)))
         breadth = float(np.mean([np.clip(f.values["x_desc"], 0, 1.5) for f in feats])) if feats else 0.0
         for f in feats:
             f.values["breadth"] = breadth
         capped = _keyword_dominant(sc, rel, prep.relevant)
-        return Analysis(sc, vecs, feats, owner, capped, prep)
+        return Analysis(sc, vecs, feats, owner, capped, prep, shown, tuple(filler))
 
     @staticmethod
     def _route(rp: RubricPoints, vecs: np.ndarray, rel: np.ndarray) -> np.ndarray:
@@ -350,16 +376,20 @@ class EmbeddedGrader:
         return scorer.probability(pair_features(" ".join(sc.norm), vecs, rubric.reference_answer or "",
                                                 prep.points.reference_vecs, rubric.question))
 
-    def _filter(self, rp: RubricPoints, sc: Screened, vecs: np.ndarray) -> tuple[Screened, np.ndarray]:
-        """Drop instructions to the grader (by meaning), rubric echoes, and sentences off the rubric."""
+    def _filter(self, rp: RubricPoints, sc: Screened, vecs: np.ndarray) -> tuple[Screened, list[int], list[int]]:
+        """Drop instructions to the grader (by meaning), rubric echoes, sentences off the rubric, filler and
+        padding. Returns the kept sentences, their indices, and the indices of those dropped as filler or padding."""
         if not len(sc.spans):
-            return sc, vecs
+            return sc, [], []
         inj = (vecs @ self._fixed_vecs("injection_prototypes").T).max(axis=1)
         echo = (vecs @ rp.echo_vecs.T).max(axis=1) if len(rp.echo_vecs) else np.zeros(len(vecs))
         allpts = np.vstack([cp.vecs for cp in rp.criteria])
         rel = (vecs @ allpts.T).max(axis=1)
         filler = (vecs @ self._fixed_vecs("filler_prototypes").T).max(axis=1)
+        head = None if short_answer(rp.rubric.reference_answer) else self._padding_head()  # case answers only
+        padding = head.probability(vecs) if head else np.zeros(len(vecs))
         keep: list[int] = []
+        filler_ix: list[int] = []
         flags: list[str] = []
         for i, norm in enumerate(sc.norm):
             words = tokenize(norm)
@@ -373,13 +403,16 @@ class EmbeddedGrader:
                     flags.append("rubric_echo_ignored")
             elif rel[i] < OFF_RUBRIC:
                 continue
-            elif (rel[i] - filler[i] < FILLER_MARGIN or filler[i] >= FILLER_SIM) and not specificity(norm):
+            elif ((rel[i] - filler[i] < FILLER_MARGIN or filler[i] >= FILLER_SIM) and not specificity(norm)) or \
+                    (padding[i] >= (PADDING_P if not specificity(norm) else PADDING_P_SPECIFIC)
+                     and rel[i] < PADDING_REL):
                 flags.append("filler_ignored")
+                filler_ix.append(i)
             else:
                 keep.append(i)
         if flags.count("filler_ignored") < FILLER_FLAG_MIN:  # one terse line is not worth a warning
             flags = [f for f in flags if f != "filler_ignored"]
-        return sc.keep(keep, flags), vecs[keep]
+        return sc.keep(keep, flags), keep, filler_ix
 
     # -- results ---------------------------------------------------------------------------------------------
     def level_for(self, f: CriterionFeatures, sc: Screened, capped: bool) -> tuple[int, float]:
@@ -427,7 +460,7 @@ class EmbeddedGrader:
         if level < 3:
             cp = a.prepared.points.criteria[ci]
             # Points are claimed missing only on an undeveloped criterion, and only when no window comes close.
-            missing = [f"Not shown: {p.text}" for p, s in zip(cp.points, f.point_cover)
+            missing = [f"Not shown: {p.text}" for p, s in zip(cp.points, a.shown_cover(cp.vecs))
                        if level < 2 and p.source == "description" and p.text != cp.points[0].text and s < COVERED]
             missing += [f"Not shown: {concept}" for concept in self._missing_concepts(c, a)] if level < 2 else []
             missing = list(dict.fromkeys(missing))[:4]
@@ -440,7 +473,6 @@ class EmbeddedGrader:
         """Cue concepts (bank rubrics) that no window shows, by meaning or by all of a phrasing's words."""
         if not c.cues or not len(a.vecs):
             return []
-        win, _ = windows(a.vecs)
         terms = set(tokenize(" ".join(a.screened.norm)))
         out = []
         vecs = self._cue_vecs(c)
@@ -449,19 +481,25 @@ class EmbeddedGrader:
             v = vecs[pos:pos + len(cue)]
             pos += len(cue)
             lexical = any(set(tokenize(p)) and set(tokenize(p)) <= terms for p in cue)
-            if not lexical and float(point_cover(win, v).max()) < COVERED:
+            if not lexical and float(a.shown_cover(v).max()) < COVERED:
                 out.append(cue[0])
         return out
 
 
-def _restates(rubric: GradingRubric, kept: Screened) -> bool:
+def _restates(rubric: GradingRubric, a: Analysis, screened: Screened) -> bool:
     """A case answer whose creditable sentences, once pleasantries and echoes are gone, only restate the question.
 
     The screens check the whole answer before embedding; "Great question, and an important one." around a
-    restatement adds words of its own, so the check is repeated on what survived the meaning-based filters.
+    restatement adds words of its own, so the check is repeated on what survived the meaning-based filters. When
+    too little survived (the restatement echoed the rubric, the rest was padding), what was written apart from
+    filler and padding is judged instead.
     """
-    body = " ".join(kept.norm)
-    if short_answer(rubric.reference_answer) or len(content_words(body)) < RESTATE_MIN_WORDS:
+    if short_answer(rubric.reference_answer):
+        return False
+    body = " ".join(a.screened.norm)
+    if len(content_words(body)) < RESTATE_MIN_WORDS and not screened.listy:
+        body = " ".join(n for i, n in enumerate(screened.norm) if i not in a.filler)
+    if len(content_words(body)) < RESTATE_MIN_WORDS:
         return False  # a few surviving words (a keyword list's remains) are too little to call a restatement
     return restates_question(body, rubric.question)
 

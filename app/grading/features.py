@@ -82,7 +82,6 @@ class Scale:
 @dataclass(frozen=True)
 class CriterionFeatures:
     values: dict[str, float]
-    point_cover: np.ndarray  # per point: best window similarity
     span_relevance: np.ndarray  # per answer sentence: best similarity to any point of this criterion
     relevant: float  # the similarity at which a sentence is about this criterion (lower for rubric-only rubrics)
     needs_specifics: bool = False  # level 3 also needs a number, an example or a reason (embedded._needs_specifics)

@@ -8,7 +8,8 @@ import pytest
 
 from app.content import Question, QuestionBank
 from app.grading import EmbeddedGrader, GradingRubric, from_inline, from_question
-from app.grading.screen import MAX_ANSWER_WORDS
+from app.grading.features import point_cover, windows
+from app.grading.screen import MAX_ANSWER_WORDS, screen
 
 pytestmark = pytest.mark.slow
 
@@ -283,3 +284,18 @@ def test_a_holistic_criterion_needs_as_many_developed_sentences_as_the_reference
 
     assert 0.0 < dev(answer) <= 0.5  # three of the six sentences the model answer spends on it
     assert dev(reference) == 1.0  # as many as the model answer: fully developed
+
+
+def test_not_shown_reads_what_was_written_even_when_it_earned_nothing(grader: EmbeddedGrader) -> None:
+    """A sentence dropped as padding earns nothing but still counts as shown: "Not shown" must not contradict it."""
+    r = from_inline("How would you launch an AI feature that drafts replies for support agents?",
+                    [{"name": "Human review", "description": "Keeps a human reviewing every draft before it is sent"},
+                     {"name": "Metrics", "description": "Measures the edit rate of drafts and customer satisfaction"}],
+                    None)
+    answer = ("At the end of the day, having people review what the AI writes is what builds trust. "
+              "I'd track the edit rate on drafts every week and the CSAT of tickets answered with a draft.")
+    sc = screen(answer, r.question, r.reference_answer)
+    a = grader.analyse(r, sc, grader.embed_spans(sc.norm))
+    assert len(a.vecs) == 1 and len(a.shown) == 2  # the first sentence is padding
+    point = grader.embed_spans(["Keeps a human reviewing every draft before it is sent"])
+    assert a.shown_cover(point)[0] > float(point_cover(windows(a.vecs)[0], point).max()) + 0.1

@@ -1,0 +1,40 @@
+"""The padding head: stored and loaded per embedder, and what it says about real sentences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.grading.generic import GENERIC_FILE, GenericHead, load_generic_head
+
+
+def test_round_trip_and_probability(tmp_path: Path) -> None:
+    path = tmp_path / "head.json"
+    GenericHead(np.array([2.0, -2.0], dtype=np.float32), 0.5, "toy", "two sentences").save(path)
+    head = load_generic_head("toy", 2, path)
+    assert head is not None and head.trained_on == "two sentences"
+    p = head.probability(np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32))
+    assert p[0] > 0.9 and p[1] < 0.2
+    assert head.probability(np.zeros((0, 2), dtype=np.float32)).shape == (0,)
+
+
+def test_off_for_another_embedder_or_dimension(tmp_path: Path) -> None:
+    path = tmp_path / "head.json"
+    GenericHead(np.zeros(2, dtype=np.float32), 0.0, "toy").save(path)
+    assert load_generic_head("other", 2, path) is None
+    assert load_generic_head("toy", 3, path) is None
+    assert load_generic_head("toy", 2, tmp_path / "missing.json") is None
+
+
+@pytest.mark.slow
+def test_shipped_head_tells_padding_from_substance(real_embedder) -> None:  # type: ignore[no-untyped-def]
+    head = load_generic_head(real_embedder.name, real_embedder.dim, GENERIC_FILE)
+    assert head is not None
+    padding = ["Honestly, I think the most important thing here is to always keep the user in mind.",
+               "There are many ways one could go about this, and each has its merits."]
+    substance = ["I'd gate the launch on precision of at least 95% on a 500-message sample labelled by two nurses.",
+                 "The rules engine keeps eligibility; the model only suggests a reason code that an agent confirms."]
+    p = head.probability(real_embedder.embed(padding + substance))
+    assert (p[:2] >= 0.5).all() and (p[2:] < 0.5).all(), p
