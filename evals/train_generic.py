@@ -2,17 +2,16 @@
 
     python -m evals.train_generic [--cv 5]
 
-Substance: the sentences of the reference answers of the calibration rubrics (the bank's `calib` split and
-evals/datasets/foreign_calib). Padding: evals/datasets/padding/sentences.txt, written for the purpose. No answer,
-no test-split rubric and no benchmark is read. Reproducible: the embedder is deterministic and the logistic
-regression is fitted with a fixed solver. `--cv K` first reports out-of-fold AUC and the share of each side on
-the wrong side of 0.5, with padding sentences and rubrics each kept in one fold.
+Substance: the sentences of the calibration rubrics' reference answers and of the calibration answers labelled
+strong (the bank's `calib` split and evals/datasets/foreign_calib). Padding: evals/datasets/padding/sentences.txt,
+written for the purpose. No test-split answer or rubric and no benchmark is read. Reproducible: the embedder is
+deterministic and the logistic regression is fitted with a fixed solver. `--cv K` first reports out-of-fold AUC
+and the share of each side on the wrong side of 0.5, with padding sentences and rubrics each kept in one fold.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -26,8 +25,6 @@ from app.grading.text import segments
 from app.settings import get_settings
 from evals.foreign import FOREIGN_CALIB, load_foreign
 from evals.items import load_gold
-
-log = logging.getLogger(__name__)
 
 PADDING = Path(__file__).parent / "datasets" / "padding" / "sentences.txt"
 MIN_WORDS = 3  # "Then measure." is register enough; a two-word fragment is not
