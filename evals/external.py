@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from typing_extensions import TypedDict
 
 from app.content import Band
-from app.grading.errors import InvalidRubric
+from app.grading.errors import InvalidRubric, first_problem
 from app.grading.inline import InlineCriterion, criteria_list, from_inline
 from app.grading.rubric import REFERENCE_CRITERION, GradingRubric
 
@@ -152,9 +152,7 @@ class ExternalFormatError(ValueError):
 
 def first_error(exc: ValidationError) -> tuple[str, str]:
     """(field, problem) for the first error of a validation failure, e.g. ("rubric.0.levels", "...")."""
-    err = exc.errors()[0]
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    loc = ".".join(str(p) for p in err["loc"])
+    loc, msg = first_problem(exc, "")
     if loc:
         return loc, msg
     field, _, problem = msg.partition(": ")  # a _FieldError from a whole-item check

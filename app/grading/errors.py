@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class GradingError(Exception):
     """Base class for grading problems."""
@@ -9,3 +11,11 @@ class GradingError(Exception):
 
 class InvalidRubric(GradingError):
     """An inline rubric (POST /api/grade or an eval dataset) is unusable; the message names the problem."""
+
+
+def first_problem(exc: ValidationError, default: str = "item") -> tuple[str, str]:
+    """(where, problem) for the first error of a validation failure, e.g. ("levels.3", "must be text"): one error,
+    named by its field path, is what a person fixing a rubric or a judge reply can act on."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or default
+    return where, str(err["msg"]).removeprefix("Value error, ")

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from app.grading.errors import InvalidRubric
+from app.grading.errors import InvalidRubric, first_problem
 from app.grading.rubric import GENERIC_LEVELS, REFERENCE_CRITERION, GradingRubric, RubricCriterion, nearest
 
 # Level anchors keyed by a quality word instead of a number, from lowest to highest: a word's tier orders it, and
@@ -236,9 +236,8 @@ def from_inline(question: str, rubric: Sequence[Any] | Mapping[str, Any] | None 
         try:
             item = InlineCriterion.model_validate(raw)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"]) or "item"
-            raise InvalidRubric(f"rubric[{i}].{where}: {err['msg'].removeprefix('Value error, ')}") from None
+            where, problem = first_problem(exc)
+            raise InvalidRubric(f"rubric[{i}].{where}: {problem}") from None
         cid, n = item.id, 0
         written = isinstance(raw, dict) and any(k in raw for k in ("id", *ALIASES["id"]))
         while not written and cid in {c.id for c in crits}:

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from app import __version__
 from app.grading import scorecard
 from app.grading.embedded import EmbeddedGrader
+from app.grading.errors import first_problem
 from app.grading.rubric import GradingRubric, RubricCriterion
 from app.grading.scorecard import FLAG_TEXT
 from app.grading.screen import Screened, screen
@@ -95,9 +96,8 @@ def parse_reply(text: str, rubric: GradingRubric) -> JudgeReply:
     try:
         reply = JudgeReply.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "reply"
-        raise LLMBadOutput(f"{where}: {err['msg']}") from None
+        where, problem = first_problem(exc, "reply")
+        raise LLMBadOutput(f"{where}: {problem}") from None
     ids = [c.id for c in reply.criteria]
     expected = [c.id for c in rubric.criteria]
     if sorted(ids) != sorted(expected):
