@@ -69,7 +69,7 @@ from rag.lexical import tokenize
 
 log = logging.getLogger(__name__)
 
-GRADER_VERSION = "embedded-2.7"
+GRADER_VERSION = "embedded-2.8"
 PARAMS_FILE = Path(__file__).parent / "params.json"
 MAX_EVIDENCE = 2
 RELEVANT = 0.35  # a sentence this close to one of a criterion's points is about that criterion
@@ -100,6 +100,12 @@ PADDING_P, PADDING_P_SPECIFIC = 0.5, 0.7
 # of the adversarial slice came within 0.6 of one, while plain statements of strong answers did ("The CEO's real
 # worry is competitors pulling ahead": 0.70).
 PADDING_REL = 0.6
+# An answer whose words are at least this share filler and padding (case answers, padding head on) is held below the
+# bar overall, however its remaining sentences grade: interviewers call such an answer waffle. On the calibration
+# sets (gold calib inline, foreign-style calib), every answer labelled meets-the-bar or strong had a share of 0.30 or
+# less and every one that scored 60 or more had 0.20 or less, while three of the five verbose-padding answers scored
+# 60-76 with shares of 0.29-0.47; 0.25 sits in that gap.
+PADDED_SHARE = 0.25
 FILLER_FLAG_MIN = 2  # filler is reported when this many sentences were dropped as filler: a strong answer's one
 # terse line ("Keep spoken answers short.") earns nothing, but telling its author they wrote filler misleads
 
@@ -166,6 +172,7 @@ class Analysis:
     # the filters judged to carry nothing, and telling them the point is absent would contradict their answer.
     shown: np.ndarray
     filler: tuple[int, ...]  # indices, in the screened answer, of the sentences dropped as filler or padding
+    padded: float = 0.0  # share of the answer's words in those sentences (0 when the padding head is off)
 
     def shown_cover(self, points: np.ndarray) -> np.ndarray:
         """Each point's best window over what was shown: the rule for a "Not shown" claim."""
@@ -319,6 +326,7 @@ class EmbeddedGrader:
         """
         prep = self.prepare(rubric)
         pair = self._pair(rubric, prep, sc, vecs)
+        full = sc
         sc, keep, filler = self._filter(prep.points, sc, vecs)
         vecs, shown = vecs[keep], vecs[sorted(keep + filler)]
         rel = np.stack([(vecs @ cp.vecs.T).max(axis=1) if len(vecs) else np.zeros(0) for cp in prep.points.criteria])
@@ -350,7 +358,14 @@ class EmbeddedGrader:
         for f in feats:
             f.values["breadth"] = breadth
         capped = _keyword_dominant(sc, rel, prep.relevant)
-        return Analysis(sc, vecs, feats, owner, capped, prep, shown, tuple(filler))
+        return Analysis(sc, vecs, feats, owner, capped, prep, shown, tuple(filler), self._padded(rubric, full, filler))
+
+    def _padded(self, rubric: GradingRubric, sc: Screened, filler: list[int]) -> float:
+        """The share of the answer's words dropped as filler or padding; only where the padding head reads (case
+        answers), since PADDED_SHARE was chosen with it."""
+        if self._padding_head() is None or short_answer(rubric.reference_answer) or not sc.spans:
+            return 0.0
+        return sum(sc.spans[i].words for i in filler) / max(sum(s.words for s in sc.spans), 1)
 
     @staticmethod
     def _route(rp: RubricPoints, vecs: np.ndarray, rel: np.ndarray) -> np.ndarray:
@@ -439,12 +454,16 @@ class EmbeddedGrader:
         flags = [*a.screened.flags, "keywords_capped"] if a.capped else list(a.screened.flags)
         if a.prepared.rubric_only:  # the least reliable way to grade (README), said so
             flags.append("no_reference")
+        padded = a.padded >= PADDED_SHARE
+        if padded:
+            flags.append("mostly_padding")
         results, positions = [], {}
         for ci, (c, f) in enumerate(zip(rubric.criteria, a.features)):
             level, pos = self.level_for(f, a.screened, a.capped)
             results.append(self.result(c, ci, level, a))
             positions[c.id] = pos
-        return scorecard.build(rubric, results, flags, self.fingerprint, positions)
+        return scorecard.build(rubric, results, flags, self.fingerprint, positions,
+                               ceiling=scorecard.BELOW_BAR if padded else None)
 
     def result(self, c: RubricCriterion, ci: int, level: int, a: Analysis) -> CriterionResult:
         """Evidence the criterion is best served by, what is missing, the next level as advice, a study link."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.content import band_for, overall_score
+from app.content import BAND_CUTS, Band, band_for, overall_score
 from app.grading.rubric import GradingRubric, RubricCriterion
 from app.grading.types import CriterionResult, Overall, Scorecard, Summary
 from app.grading.wording import advice
@@ -32,9 +32,15 @@ FLAG_TEXT = {
     "repetition_ignored": "Repeated sentences were counted once.",
     "filler_ignored": "Generic filler sentences earned nothing.",
     "truncated": "The answer was cut to its first 1000 words for grading.",
+    "mostly_padding": "Most of this answer is general talk that would fit any question, so the overall grade is held "
+                      "below the bar. Cut it and spend the words on decisions, numbers and reasons.",
     "no_reference": "Graded on the rubric's wording alone: without a reference answer, levels agree less often with "
                     "human graders. Add a model answer to the rubric for firmer levels.",
 }
+
+
+# The highest score below the bar: where an answer held below it (mostly padding) lands at most.
+BELOW_BAR = next(cut for cut, band in BAND_CUTS if band == Band.meets_bar) - 0.1
 
 
 def flag_text(flags: list[str]) -> list[str]:
@@ -48,11 +54,12 @@ def abstained(reason: str, flags: list[str], fingerprint: Mapping[str, Any]) -> 
 
 
 def overall(rubric: GradingRubric, results: list[CriterionResult],
-            positions: Mapping[str, float] | None = None) -> Overall:
+            positions: Mapping[str, float] | None = None, ceiling: float | None = None) -> Overall:
     """Score and band from the levels; `positions` (0-3, fractional) refine the score within each level.
 
     A position never moves a criterion out of its level's half-open interval [level - 0.5, level + 0.5), so the
-    score always agrees with the levels shown to within half a level per criterion.
+    score always agrees with the levels shown to within half a level per criterion, unless a `ceiling` holds the
+    whole answer down (a flag on the card says why).
     """
     levels: dict[str, float] = {}
     for r in results:
@@ -60,7 +67,16 @@ def overall(rubric: GradingRubric, results: list[CriterionResult],
         levels[r.id] = float(r.level) if p is None else min(max(p, r.level - 0.5), r.level + 0.49, 3.0)
         levels[r.id] = max(levels[r.id], 0.0)
     score = round(overall_score(levels, rubric.weights), 1)  # type: ignore[arg-type]
+    if ceiling is not None:
+        score = min(score, ceiling)
     return Overall(score=score, band=band_for(score).value)
+
+
+def rescore(rubric: GradingRubric, card: Scorecard) -> Overall:
+    """The overall after a level changed (an upheld dispute): from the levels, still held below the bar when the
+    card says the answer was mostly padding, since a dispute re-reads one criterion, not the whole answer."""
+    held = FLAG_TEXT["mostly_padding"] in card.flags
+    return overall(rubric, card.criteria, ceiling=BELOW_BAR if held else None)
 
 
 def next_step(c: RubricCriterion, level: int) -> str:
@@ -102,9 +118,9 @@ def summary(rubric: GradingRubric, results: list[CriterionResult]) -> Summary:
 
 
 def build(rubric: GradingRubric, results: list[CriterionResult], flags: list[str], fingerprint: Mapping[str, Any],
-          positions: Mapping[str, float] | None = None, **extra: Any) -> Scorecard:
+          positions: Mapping[str, float] | None = None, ceiling: float | None = None, **extra: Any) -> Scorecard:
     """A graded scorecard. `flags` are codes (FLAG_TEXT) or already-readable sentences."""
     results = on_own_scale(rubric, results)
-    return Scorecard(overall=overall(rubric, results, positions), criteria=results, flags=flag_text(flags),
+    return Scorecard(overall=overall(rubric, results, positions, ceiling), criteria=results, flags=flag_text(flags),
                      summary=summary(rubric, results),
                      grader={**fingerprint, "rubric_hash": rubric.content_hash()}, **extra)

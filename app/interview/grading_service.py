@@ -13,11 +13,12 @@ from typing import Any
 from sqlmodel import Session
 
 from app.budget import BudgetExceeded, GradingBudget
-from app.content import Question, band_for, overall_score
+from app.content import Question
 from app.db import crud
 from app.db.models import InterviewSession, Turn, utcnow
 from app.grading import EmbeddedGrader, Scorecard, from_question
 from app.grading.dispute import recheck
+from app.grading.scorecard import rescore
 from app.interview.access import Access, add_usage, dispute_view, said
 from app.interview.errors import (
     CriterionNotFound,
@@ -157,9 +158,7 @@ class GradingService:
             if decision.decision == "upheld":
                 crit.level = decision.new_level
                 crit.evidence = list(dict.fromkeys([*crit.evidence, *decision.evidence]))
-                levels = {c.id: c.level for c in card.criteria}
-                score = round(overall_score(levels, rubric.weights), 1)
-                card.overall = type(card.overall)(score=score, band=band_for(score).value) if card.overall else None
+                card.overall = rescore(rubric, card) if card.overall else None
                 card.flags.append(f"{crit.name} was raised to level {decision.new_level} after a dispute.")
                 kept = {k: v for k, v in grade.scorecard.items() if k == "timing"}
                 grade = crud.save_grade(session=db, session_id=interview.id, kind="final",

@@ -104,3 +104,19 @@ def test_injections_are_flagged(grader: EmbeddedGrader, bank: QuestionBank) -> N
     for kind in ("french", "base64", "zero_width", "homoglyphs", "polite"):
         card = grader.grade(from_question(q), text + FIXED[kind])
         assert len(card.flags) > len(grader.grade(from_question(q), text).flags), kind
+
+
+def test_an_answer_that_is_mostly_padding_is_held_below_the_bar(grader: EmbeddedGrader, bank: QuestionBank) -> None:
+    """A thin core wrapped in platitudes does not meet the bar, however well its core grades; no bank exemplar that
+    people placed at or above the bar is held down by this rule."""
+    q = bank.get("support-reply-drafts")
+    assert q is not None
+    rubric = from_question(q)
+    strong = next(e.text for e in q.exemplars if e.quality.value == "strong")
+    core = " ".join(strong.split(". ")[:2]) + "."
+    card = grader.grade(rubric, padded(core))
+    assert FLAG_TEXT["mostly_padding"] in card.flags
+    assert card.overall is not None and card.overall.band in ("below_bar", "approaching")
+    items = [(from_question(x), e.text) for x in bank for e in x.exemplars if e.band.value in ("meets_bar", "strong")]
+    held = [c for c in grader.grade_many(items) if FLAG_TEXT["mostly_padding"] in c.flags]
+    assert held == []

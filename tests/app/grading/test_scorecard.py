@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.grading import from_inline
-from app.grading.scorecard import build, next_step
+from app.grading.scorecard import BELOW_BAR, FLAG_TEXT, build, next_step, rescore
 from app.grading.types import CriterionResult
 
 RUBRIC = from_inline("Predict lift breakdowns", [
@@ -31,3 +31,16 @@ def test_next_step_skips_levels_that_share_the_current_anchor() -> None:
     assert next_step(c, 1) == "To reach level 2 of 0-2: Aim for this: operational definition with timing"
     assert next_step(c, 0) == "To reach level 1 of 0-2: Aim for this: loosely defined"
     assert next_step(RUBRIC.criteria[1], 0) == "To reach level 2: Aim for this: derived from logs"
+
+
+def test_a_ceiling_holds_the_overall_below_the_bar_and_survives_a_rescore() -> None:
+    results = [_result("failure_def", 3), _result("labels", 3)]
+    free = build(RUBRIC, results, [], {})
+    held = build(RUBRIC, results, ["mostly_padding"], {}, ceiling=BELOW_BAR)
+    assert free.overall is not None and held.overall is not None
+    assert (free.overall.score, free.overall.band) == (100.0, "strong")
+    assert (held.overall.score, held.overall.band) == (BELOW_BAR, "approaching")
+    assert FLAG_TEXT["mostly_padding"] in held.flags
+    # An upheld dispute recomputes the overall from the levels: the hold stays, and a card without it is free.
+    assert rescore(RUBRIC, held).band == "approaching"
+    assert rescore(RUBRIC, free) == free.overall
