@@ -10,7 +10,7 @@ from app.api.deps import BankDep, GraderDep, InterviewsDep
 from app.api.interview_models import ScorecardOut, errors
 from app.api.schemas import GradeIn
 from app.content.errors import QuestionNotFound
-from app.grading import InvalidRubric, from_inline, from_question
+from app.grading import InvalidRubric, from_inline, from_question, rubric_warnings
 
 router = APIRouter(prefix="/api", tags=["grading"])
 
@@ -27,4 +27,6 @@ def grade(body: GradeIn, grader: GraderDep, bank: BankDep, interviews: Interview
         raise InvalidRubric("give question_id, or an inline question with a rubric and/or a reference_answer")
     else:
         rubric = from_inline(body.question, body.rubric, body.reference_answer)
-    return interviews.budget.run(lambda: grader.grade(rubric, body.answer).to_dict())
+    card = interviews.budget.run(lambda: grader.grade(rubric, body.answer).to_dict())
+    warnings: list[str] = rubric_warnings(body.rubric) if body.question_id is None else []
+    return {**card, "rubric_warnings": warnings} if warnings else card

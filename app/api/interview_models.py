@@ -52,6 +52,8 @@ class ScorecardOut(BaseModel):
     criteria: list[dict[str, Any]] = []
     flags: list[str] = []
     timing: TimingOut | None = None  # how long the answer took; set on interview grades, not stateless ones
+    # POST /api/grade with an inline rubric: keys of a criterion that were accepted but not read (a misspelling?)
+    rubric_warnings: list[str] | None = None
 
 
 class DisputeOut(BaseModel):

@@ -205,11 +205,10 @@ class DisputeIn(Incoming):
 # also takes other names for each field (ALIASES: anchors, criterion, title, desc, text, points, ...), level
 # anchors keyed by level number, by a key carrying one ("Level 2") or by quality word, or given as {level,
 # description} objects, a name alone, a weight written "30%", no id (one is made from the name), and notes for
-# people it ignores (IGNORED_KEYS); it is what checks meaning (for example unique ids).
-RUBRIC_KEYS = frozenset({"id", "description", "weight", "name", "levels", *(a for names in ALIASES.values()
-                                                                            for a in names), *IGNORED_KEYS})
+# people it ignores (IGNORED_KEYS); it is what checks meaning (for example unique ids). Any other key is accepted,
+# not read, and named back in the response's rubric_warnings.
 RUBRIC_CRITERION: dict[str, Any] = {
-    "type": "object", "required": ["description"], "additionalProperties": False,
+    "type": "object", "required": ["description"],
     "properties": {
         "id": {"type": "string", "minLength": 1, "maxLength": 80, "pattern": NONBLANK},
         "description": {"type": "string", "minLength": 1, "maxLength": MAX_ANCHOR_CHARS, "pattern": NONBLANK},
@@ -279,11 +278,6 @@ class GradeIn(Incoming):
         for i, item in enumerate(v or []):
             if isinstance(item, str):  # a criterion written as its description alone
                 item = {"description": item}
-            unknown = sorted(set(item) - RUBRIC_KEYS)
-            if unknown:
-                raise ValueError(f"[{i}] has unknown keys {', '.join(map(repr, unknown[:3]))}; "
-                                 "expected id, description, weight, name and levels (the README lists other "
-                                 "names each may take)")
             for key, value in item.items():
                 if key in IGNORED_KEYS:  # never read, so never checked beyond clean text
                     continue
@@ -291,7 +285,7 @@ class GradeIn(Incoming):
                     value if isinstance(value, list) else [value])
                 if isinstance(value, (dict, list)) and len(texts) > MAX_LEVELS:
                     raise ValueError(f"[{i}].{key} has {len(texts)} entries; the limit is {MAX_LEVELS}")
-                if key in ("levels", "anchors") and isinstance(value, list):  # [{level, description}, ...]
+                if (key == "levels" or key in ALIASES["levels"]) and isinstance(value, list):  # [{level, ...}]
                     texts = [t for x in value for t in (x.values() if isinstance(x, dict) else [x])]
                 for text in texts:
                     if key in ("id", "description", "levels") and isinstance(text, str) and blank(text):

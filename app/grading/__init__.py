@@ -5,7 +5,7 @@ from typing import Any, Protocol
 from app.grading import scorecard
 from app.grading.embedded import GRADER_VERSION, EmbeddedGrader, Params
 from app.grading.errors import GradingError, InvalidRubric
-from app.grading.inline import from_inline
+from app.grading.inline import from_inline, rubric_warnings
 from app.grading.rubric import GradingRubric, RubricCriterion, from_question
 from app.grading.screen import screen
 from app.grading.study import StudyFinder
@@ -24,5 +24,5 @@ class Grader(Protocol):
 __all__ = [
     "GRADER_VERSION", "CriterionResult", "EmbeddedGrader", "Grader", "GradingError", "GradingRubric",
     "InvalidRubric", "Overall", "Params", "RubricCriterion", "Scorecard", "StudyFinder", "StudyLink", "Summary",
-    "from_inline", "from_question", "scorecard", "screen",
+    "from_inline", "from_question", "rubric_warnings", "scorecard", "screen",
 ]

@@ -32,13 +32,14 @@ _ANCHOR_KEYS = ("description", "anchor", "text", "label", "name", "title")
 # Other names for a criterion's fields, each read only when the field itself is absent. A criterion's points
 # ("max_points": 10) are its weight: weights only count relative to each other.
 ALIASES: dict[str, tuple[str, ...]] = {
-    "description": ("desc", "text", "details"),
-    "levels": ("anchors",),
-    "name": ("criterion", "title", "criterion_name"),
+    "description": ("desc", "text", "details", "definition", "guidance", "look_for", "looks_for"),
+    "levels": ("anchors", "descriptors", "level_descriptors", "scoring", "scoring_guide", "bands", "scale"),
+    "name": ("criterion", "title", "criterion_name", "dimension", "label"),
     "id": ("criterion_id", "key"),
-    "weight": ("points", "max_points", "max_score"),
+    "weight": ("points", "max_points", "max_score", "weighting", "marks"),
 }
 # Notes for people that say nothing the grader reads; accepted and ignored, so a rubric need not be edited first.
+# Any other key is ignored too, and named back in the response (unread_keys) so a misspelt field is seen.
 IGNORED_KEYS = frozenset({"notes", "note", "comment", "comments", "rationale", "category", "competency", "tags",
                           "examples"})
 MAX_SCALE = 100  # the widest own scale (0-100): anchors are mapped onto 0-3 by relative place
@@ -50,6 +51,28 @@ WEIGHT_TEXT = r"^[ \t]*(100(\.0+)?|0*[1-9]\d?(\.\d+)?|0*\.0*[1-9]\d*|0+\.\d*[1-9
 def _quality(word: str) -> int | None:
     w = " ".join(re.sub(r"[^a-z ]", " ", word.lower()).split())
     return next((t for t, words in enumerate(QUALITY_TIERS) if w in words or w.split(" ")[0] in words), None)
+
+
+def _fits(field: str, value: Any) -> bool:
+    """Whether an alias's value has the shape its field takes: "scale": "1-5" is a note, not the anchors."""
+    if field == "levels":  # anchors, not a range such as [1, 5]
+        return isinstance(value, dict) or (isinstance(value, list) and all(
+            isinstance(x, dict) or (isinstance(x, str) and not _NUMBER.fullmatch(x.strip())) for x in value))
+    if field == "weight":
+        return isinstance(value, (int, float, str)) and not isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def unread_keys(item: Any) -> list[str]:
+    """The keys of one criterion that the grader does not read (not a field, an alias that fits, or a note).
+
+    Accepted rather than refused, since a rubric written for people carries fields of its own; the API names
+    them back so that a misspelt "descripton" is noticed rather than silently lost."""
+    if not isinstance(item, dict):
+        return []
+    read = {"id", "description", "weight", "name", "levels", *IGNORED_KEYS}
+    aliased = {k for f, names in ALIASES.items() for k in names if k in item and _fits(f, item[k])}
+    return sorted(k for k in item if k not in read and k not in aliased)
 
 
 def _slug(text: str) -> str:
@@ -136,7 +159,7 @@ class InlineCriterion(BaseModel):
             v = {k: x for k, x in v.items() if k not in IGNORED_KEYS}
             for field, aliases in ALIASES.items():
                 for key in aliases:
-                    if field not in v and key in v and (field in ("levels", "weight") or isinstance(v[key], str)):
+                    if field not in v and key in v and _fits(field, v[key]):
                         v[field] = v.pop(key)
             if "description" not in v and isinstance(v.get("name"), str) and v["name"].strip():
                 v["description"] = v["name"]
@@ -219,6 +242,17 @@ def criteria_list(rubric: Any) -> list[Any]:
     return out
 
 
+def rubric_warnings(rubric: Any) -> list[str]:
+    """One line per criterion that carries keys the grader did not read, for the response to name back."""
+    out = []
+    for i, item in enumerate(criteria_list(rubric)):
+        unread = unread_keys(item)
+        if unread:
+            out.append(f"rubric[{i}]: {', '.join(map(repr, unread))} not read (the README lists the fields and the "
+                       "other names each may take)")
+    return out
+
+
 def from_inline(question: str, rubric: Sequence[Any] | Mapping[str, Any] | None = None,
                 reference_answer: str | None = None) -> GradingRubric:
     """Build a rubric from inline criteria and/or a reference answer; raises InvalidRubric with a clear message."""
@@ -237,7 +271,9 @@ def from_inline(question: str, rubric: Sequence[Any] | Mapping[str, Any] | None 
             item = InlineCriterion.model_validate(raw)
         except ValidationError as exc:
             where, problem = first_problem(exc)
-            raise InvalidRubric(f"rubric[{i}].{where}: {problem}") from None
+            unread = unread_keys(raw)
+            hint = f"; unknown keys {', '.join(map(repr, unread[:3]))} were not read" if unread else ""
+            raise InvalidRubric(f"rubric[{i}].{where}: {problem}{hint}") from None
         cid, n = item.id, 0
         written = isinstance(raw, dict) and any(k in raw for k in ("id", *ALIASES["id"]))
         while not written and cid in {c.id for c in crits}:

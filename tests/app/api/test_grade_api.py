@@ -83,13 +83,32 @@ def test_a_rubric_keyed_by_criterion_name(client: TestClient) -> None:
     assert r.status_code == 422 and "Metrics" in r.json()["error"]["message"]
 
 
+def test_keys_the_grader_does_not_read_are_accepted_and_named_back(client: TestClient) -> None:
+    rubric = [{"dimension": "Metrics", "definition": "Names a success metric with a target",
+               "scale": "1-3", "descriptors": {"1": "No metric", "2": "A metric", "3": "A metric with a target"},
+               "owner": "PM team"},
+              {"name": "Drift", "description": "Plans for drift", "weighting": 2}]
+    r = client.post("/api/grade", json={"answer": ANSWER, "question": "Q", "rubric": rubric})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    crit = {c["id"]: c for c in body["criteria"]}
+    assert crit["metrics"]["name"] == "Metrics" and crit["metrics"]["scale"] == [1, 3]
+    assert crit["drift"]["weight"] == 2.0
+    # "scale": "1-3" is a note, not anchors, and "owner" is not a field: both are named back, nothing else is
+    assert body["rubric_warnings"] == ["rubric[0]: 'owner', 'scale' not read (the README lists the fields and the "
+                                       "other names each may take)"]
+    r = client.post("/api/grade", json={"answer": ANSWER, "question": "Q", "rubric": ["Plans for drift"]})
+    assert r.status_code == 200 and r.json()["rubric_warnings"] is None
+
+
 @pytest.mark.parametrize("body,status,message", [
     ({"answer": ANSWER}, 422, "give question_id"),
     ({"answer": ANSWER, "question": "Q"}, 422, "give a rubric"),
     ({"answer": ANSWER, "question": "Q", "rubric": [{"id": "a"}]}, 422, "rubric[0].description"),
     ({"answer": ANSWER, "question": "Q", "rubric": "not a list"}, 422, "rubric"),
     ({"answer": ANSWER, "question": "Q", "rubric": ["   "]}, 422, "must not be empty"),
-    ({"answer": ANSWER, "question": "Q", "rubric": [{"descripton": "d e"}]}, 422, "unknown keys 'descripton'"),
+    ({"answer": ANSWER, "question": "Q", "rubric": [{"descripton": "d e"}]}, 422,
+     "description: Field required; unknown keys 'descripton' were not read"),
     ({"answer": "", "question_id": "support-reply-drafts"}, 422, "must not be empty"),
     ({"answer": "x" * 20_001, "question_id": "support-reply-drafts"}, 422, "limit is 20000"),
     ({"answer": ANSWER, "question_id": "nope"}, 404, "no question"),
