@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.content import Level, QuestionType
-from app.grading.inline import ALIASES, IGNORED_KEYS, WEIGHT_TEXT, criteria_list
+from app.grading.inline import ALIASES, IGNORED_KEYS, criteria_list, unread_keys
 from app.markdown import Block
 
 MAX_QUESTION_CHARS = 2000
@@ -213,7 +213,7 @@ RUBRIC_CRITERION: dict[str, Any] = {
         "id": {"type": "string", "minLength": 1, "maxLength": 80, "pattern": NONBLANK},
         "description": {"type": "string", "minLength": 1, "maxLength": MAX_ANCHOR_CHARS, "pattern": NONBLANK},
         "weight": {"anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": 100},
-                             {"type": "string", "pattern": WEIGHT_TEXT}]},
+                             {"type": "string", "examples": ["30%", "25 points", "1/3", "high"]}]},
         "name": {"type": "string", "maxLength": 200, "pattern": NO_NUL},
         "levels": {"type": "array", "minItems": 2, "maxItems": MAX_LEVELS,
                    "items": {"type": "string", "minLength": 1, "maxLength": MAX_ANCHOR_CHARS, "pattern": NONBLANK}},
@@ -224,11 +224,13 @@ RUBRIC_ITEM: dict[str, Any] = {"anyOf": [
 
 
 def _rubric_schema(schema: dict[str, Any]) -> None:
-    """The rubric is documented as what it accepts: a list of criteria, or an object keyed by criterion name."""
+    """The rubric is documented as what it accepts: a list of criteria, an object keyed by criterion name, or a
+    checklist as text."""
     schema.pop("type", None)
     schema.pop("items", None)
     schema.pop("maxItems", None)
     schema["anyOf"] = [{"type": "array", "items": RUBRIC_ITEM, "minItems": 1, "maxItems": MAX_CRITERIA},
+                       {"type": "string", "description": "a checklist, one criterion per line"},
                        {"type": "object", "minProperties": 1, "maxProperties": MAX_CRITERIA,
                         "propertyNames": {"minLength": 1, "maxLength": 200, "pattern": NONBLANK},
                         "additionalProperties": {"anyOf": [RUBRIC_ITEM["anyOf"][0], {
@@ -268,8 +270,9 @@ class GradeIn(Incoming):
     @field_validator("rubric", mode="before")
     @classmethod
     def _as_list(cls, v: Any) -> Any:
-        """An object keyed by criterion name, or {"criteria": [...]}, is read as the list it stands for."""
-        return criteria_list(clean_text(v)) if isinstance(v, dict) else v
+        """An object keyed by criterion name, {"criteria": [...]}, or a checklist pasted as text, is read as the list
+        it stands for."""
+        return criteria_list(clean_text(v)) if isinstance(v, (dict, str)) else v
 
     @field_validator("rubric")
     @classmethod
@@ -278,17 +281,19 @@ class GradeIn(Incoming):
         for i, item in enumerate(v or []):
             if isinstance(item, str):  # a criterion written as its description alone
                 item = {"description": item}
+            unread = set(unread_keys(item))
             for key, value in item.items():
-                if key in IGNORED_KEYS:  # never read, so never checked beyond clean text
+                if key in IGNORED_KEYS or key in unread:  # never read, so never checked beyond clean text
                     continue
                 texts = list(value.values()) if isinstance(value, dict) else (
                     value if isinstance(value, list) else [value])
                 if isinstance(value, (dict, list)) and len(texts) > MAX_LEVELS:
                     raise ValueError(f"[{i}].{key} has {len(texts)} entries; the limit is {MAX_LEVELS}")
                 if (key == "levels" or key in ALIASES["levels"]) and isinstance(value, list):  # [{level, ...}]
-                    texts = [t for x in value for t in (x.values() if isinstance(x, dict) else [x])]
+                    texts = [t for x in value for t in (
+                        x.values() if isinstance(x, dict) else x if isinstance(x, (list, tuple)) else [x])]
                 for text in texts:
-                    if key in ("id", "description", "levels") and isinstance(text, str) and blank(text):
+                    if key in ("id", "description") and isinstance(text, str) and blank(text):
                         raise ValueError(f"[{i}].{key} must not be empty")
                     if isinstance(text, str) and len(text) > MAX_ANCHOR_CHARS:
                         raise ValueError(f"[{i}].{key} has a text of {len(text)} characters; "

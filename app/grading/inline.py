@@ -28,7 +28,15 @@ QUALITY_TIERS = (
      "distinguished", "fully", "complete"),
 )
 _LEVEL_KEYS = ("level", "score", "points", "value", "rating", "grade")
-_ANCHOR_KEYS = ("description", "anchor", "text", "label", "name", "title")
+_ANCHOR_KEYS = ("description", "anchor", "text", "label", "name", "title", "descriptor", "desc", "definition",
+                "meaning")
+# Weights written as words, ranked: only their ratio counts ("high" counts three times "low").
+_WEIGHT_WORDS = {"low": 1.0, "minor": 1.0, "medium": 2.0, "moderate": 2.0, "normal": 2.0, "high": 3.0, "major": 3.0,
+                 "critical": 4.0, "very high": 4.0}
+# A range written as a level key ("0-1", "2 – 3", "4 to 5"): it stands at its midpoint.
+_RANGE = re.compile(r"^\D*?(\d+(?:\.\d+)?)\s*(?:-|–|—|to)\s*(\d+(?:\.\d+)?)\D*$")
+# Anchors written as one text, each after its level number: "0 = missing; 1 = partial; 2 = complete".
+_WRITTEN_LEVEL = re.compile(r"(?:^|[;\n|])\s*(\d+)\s*(?:[:=.)]|-(?!\d)|–)\s*")
 # Other names for a criterion's fields, each read only when the field itself is absent. A criterion's points
 # ("max_points": 10) are its weight: weights only count relative to each other.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -51,6 +59,11 @@ WEIGHT_TEXT = r"^[ \t]*(100(\.0+)?|0*[1-9]\d?(\.\d+)?|0*\.0*[1-9]\d*|0+\.\d*[1-9
 def _quality(word: str) -> int | None:
     w = " ".join(re.sub(r"[^a-z ]", " ", word.lower()).split())
     return next((t for t, words in enumerate(QUALITY_TIERS) if w in words or w.split(" ")[0] in words), None)
+
+
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)]|[a-z][.)])\s+", re.I)
+# Keys under which a document holds its list of criteria.
+_WRAPPERS = ("rubric", "dimensions", "competencies", "items", "criterion_list")
 
 
 def _fits(field: str, value: Any) -> bool:
@@ -81,16 +94,21 @@ def _slug(text: str) -> str:
 
 def _key_levels(keys: list[Any]) -> list[int] | None:
     """The level number each key carries ("level_3", "L3", "3 - Good", "Excellent (4)"), when every key carries
-    exactly one and no two agree. Fractional levels (0, 0.5, 1) are numbered by rank."""
-    nums = []
+    exactly one and no two agree. Fractional levels (0, 0.5, 1) and ranges ("0-1", "2-3") are numbered by rank."""
+    nums, ranged = [], False
     for k in keys:
         found = _NUMBER.findall(str(k))
+        span = _RANGE.match(str(k))
+        if span:  # "4-6 points": ranked by midpoint, since no one number names the level
+            nums.append((float(span[1]) + float(span[2])) / 2)
+            ranged = True
+            continue
         if len(found) != 1:
             return None
         nums.append(float(found[0]))
     if len(set(nums)) != len(nums):
         return None
-    if all(n.is_integer() for n in nums):
+    if all(n.is_integer() for n in nums) and not ranged:
         return [int(n) for n in nums]
     ranked = sorted(nums)
     return [ranked.index(n) for n in nums]
@@ -114,9 +132,20 @@ def _from_objects(v: list[dict[str, Any]]) -> dict[Any, Any]:
 def _numbered(v: Any) -> Any:
     """Level anchors as {number: text}: from a list of texts, a list of {level, description} objects, or a dict
     keyed by numbers, by keys that carry a number ("Level 2", "3 - Good") or by quality words. Anything else is
-    left for validation to reject with its message."""
+    left for validation to reject with its message. Blank anchors of a template are dropped (the scale keeps its
+    numbers), and anchors written as one text after their numbers, or as [level, text] pairs, are split."""
+    if isinstance(v, str):
+        parts = _WRITTEN_LEVEL.split(v)
+        if len(parts) >= 5 and not parts[0].strip():  # "", "0", text, "1", text, ...
+            v = {int(n): t.strip() for n, t in zip(parts[1::2], parts[2::2])}
+    if isinstance(v, list) and v and all(isinstance(x, (list, tuple)) and len(x) == 2 for x in v):
+        v = {x[0]: x[1] for x in v}
     if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
         v = _from_objects(v)
+    if isinstance(v, list) and any(isinstance(x, str) and not x.strip() for x in v):
+        v = dict(enumerate(v))
+    if isinstance(v, dict) and sum(not (isinstance(t, str) and not t.strip()) for t in v.values()) >= 2:
+        v = {k: t for k, t in v.items() if not (isinstance(t, str) and not t.strip())}
     if isinstance(v, dict) and v and not all(str(k).strip().lstrip("-").isdigit() for k in v):
         numbers = _key_levels(list(v))
         if numbers is not None:
@@ -135,12 +164,13 @@ class InlineCriterion(BaseModel):
     """One item of an inline rubric: {id?, description, weight?, levels?, name?}.
 
     Level anchors may come as a list, a dict keyed by level number, by a key that carries one ("Level 2",
-    "3 - Good") or by quality word ("poor" ... "excellent"), or a list of {level, description} objects (in list
-    order when none has a level), on any integer scale up to 0-100 (0-2, 0-4, 1-4, 1-5, ...); they are mapped
+    "3 - Good", a range such as "0-1 points") or by quality word ("poor" ... "excellent"), a list of {level,
+    description} objects (in list order when none has a level) or of [level, text] pairs, or one text that numbers
+    them ("0 = missing; 1 = partial"), on any integer scale up to 0-100 (0-2, 0-4, 1-4, 1-5, ...); they are mapped
     onto the grader's 0-3 levels by relative place. Each field may also go by the other names in ALIASES, and the
     notes in IGNORED_KEYS are dropped. A criterion may be a plain string (its description); one with no id takes
     one from its name or description, one with a name but no description is described by its name, and a weight
-    may be written "30%", so a rubric written for people grades as it is.
+    may be written "30%", "25 points" or "high", so a rubric written for people grades as it is.
     """
 
     # description comes first, so a criterion with neither description nor name is told that, not "id required"
@@ -157,6 +187,11 @@ class InlineCriterion(BaseModel):
             v = {"description": v}
         if isinstance(v, dict):
             v = {k: x for k, x in v.items() if k not in IGNORED_KEYS}
+            if isinstance(v.get("id"), int) and not isinstance(v["id"], bool):
+                v["id"] = str(v["id"])
+            for key in ("description", *ALIASES["description"]):  # a list of what to look for reads as one text
+                if isinstance(v.get(key), list) and v[key] and all(isinstance(x, str) for x in v[key]):
+                    v[key] = "; ".join(x.strip() for x in v[key] if x.strip())
             for field, aliases in ALIASES.items():
                 for key in aliases:
                     if field not in v and key in v and _fits(field, v[key]):
@@ -175,10 +210,21 @@ class InlineCriterion(BaseModel):
     @field_validator("weight", mode="before")
     @classmethod
     def _weight_text(cls, v: Any) -> Any:
-        """"30%", "2" or "0.5" as written in a document; weights only count relative to each other."""
-        if isinstance(v, str) and re.match(WEIGHT_TEXT, v):
+        """"30%", "2", "0.5", "25 points", "x2", "1/3" or "high" as written in a document; weights only count
+        relative to each other."""
+        if not isinstance(v, str):
+            return v
+        if re.match(WEIGHT_TEXT, v):
             return float(v.replace("%", ""))
-        return v
+        words = " ".join(v.lower().replace("priority", "").split())
+        if words in _WEIGHT_WORDS:
+            return _WEIGHT_WORDS[words]
+        frac = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\s*", v)
+        if frac and float(frac[2]) > 0:
+            return 100 * float(frac[1]) / float(frac[2])
+        found = _NUMBER.findall(v)
+        return float(found[0]) if len(found) == 1 and re.fullmatch(r"[\sx×*]*[\d.]+\s*[a-z%×x*]*\.?\s*", words) \
+            else v
 
     @field_validator("levels")
     @classmethod
@@ -219,17 +265,24 @@ class InlineCriterion(BaseModel):
 
 
 def criteria_list(rubric: Any) -> list[Any]:
-    """A rubric's criteria as a list, from the forms people write: a list; {"criteria": [...]}; or an object keyed by
-    criterion name, each holding its description or its fields ({"Metrics": "Sets targets", ...}).
+    """A rubric's criteria as a list, from the forms people write: a list; {"criteria": [...]} (or "rubric",
+    "dimensions", ...); an object keyed by criterion name, each holding its description or its fields
+    ({"Metrics": "Sets targets", ...}); or a checklist pasted as text, one criterion per line.
 
     Raises ValueError with what was expected; the items themselves are checked by InlineCriterion.
     """
     if rubric is None or isinstance(rubric, (list, tuple)):
         return list(rubric or [])
+    if isinstance(rubric, str):  # a checklist pasted as text: one criterion per line, bullets and numbers dropped
+        lines = [_BULLET.sub("", line).strip() for line in rubric.splitlines()]
+        return [line for line in lines if line]
     if not isinstance(rubric, dict):
-        raise ValueError("a rubric is a list of criteria, or an object keyed by criterion name")
+        raise ValueError("a rubric is a list of criteria, an object keyed by criterion name, or a checklist as text")
     if "criteria" in rubric:
         return criteria_list(rubric["criteria"])
+    wrapped = [k for k in _WRAPPERS if isinstance(rubric.get(k), list)]
+    if wrapped:  # {"rubric": [...]}, {"title": ..., "dimensions": [...]}
+        return criteria_list(rubric[wrapped[0]])
     out: list[Any] = []
     for name, spec in rubric.items():
         if isinstance(spec, str):
@@ -253,7 +306,7 @@ def rubric_warnings(rubric: Any) -> list[str]:
     return out
 
 
-def from_inline(question: str, rubric: Sequence[Any] | Mapping[str, Any] | None = None,
+def from_inline(question: str, rubric: Sequence[Any] | Mapping[str, Any] | str | None = None,
                 reference_answer: str | None = None) -> GradingRubric:
     """Build a rubric from inline criteria and/or a reference answer; raises InvalidRubric with a clear message."""
     if not question or not question.strip():

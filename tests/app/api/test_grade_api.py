@@ -97,15 +97,17 @@ def test_keys_the_grader_does_not_read_are_accepted_and_named_back(client: TestC
     # "scale": "1-3" is a note, not anchors, and "owner" is not a field: both are named back, nothing else is
     assert body["rubric_warnings"] == ["rubric[0]: 'owner', 'scale' not read (the README lists the fields and the "
                                        "other names each may take)"]
-    r = client.post("/api/grade", json={"answer": ANSWER, "question": "Q", "rubric": ["Plans for drift"]})
+    r = client.post("/api/grade", json={"answer": ANSWER, "question": "Q",
+                                        "rubric": "1. Names a success metric\n2. Plans for drift\n"})
     assert r.status_code == 200 and r.json()["rubric_warnings"] is None
+    assert [c["name"] for c in r.json()["criteria"]] == ["Names a success metric", "Plans for drift"]
 
 
 @pytest.mark.parametrize("body,status,message", [
     ({"answer": ANSWER}, 422, "give question_id"),
     ({"answer": ANSWER, "question": "Q"}, 422, "give a rubric"),
     ({"answer": ANSWER, "question": "Q", "rubric": [{"id": "a"}]}, 422, "rubric[0].description"),
-    ({"answer": ANSWER, "question": "Q", "rubric": "not a list"}, 422, "rubric"),
+    ({"answer": ANSWER, "question": "Q", "rubric": 42}, 422, "rubric"),
     ({"answer": ANSWER, "question": "Q", "rubric": ["   "]}, 422, "must not be empty"),
     ({"answer": ANSWER, "question": "Q", "rubric": [{"descripton": "d e"}]}, 422,
      "description: Field required; unknown keys 'descripton' were not read"),

@@ -132,7 +132,9 @@ def test_a_rubric_may_be_an_object_keyed_by_criterion_name() -> None:
     with pytest.raises(InvalidRubric, match="must be its description or an object"):
         from_inline("Q", {"Metrics": 3})
     with pytest.raises(InvalidRubric, match="a list of criteria"):
-        from_inline("Q", "Sets targets")  # type: ignore[arg-type]
+        from_inline("Q", 3)  # type: ignore[arg-type]
+    checklist = from_inline("Q", "- Sets targets\n\n2) Monitors drift")
+    assert [c.description for c in checklist.criteria] == ["Sets targets", "Monitors drift"]
 
 
 def test_criteria_without_ids_take_one_from_their_name_and_a_name_alone_describes() -> None:
@@ -151,6 +153,34 @@ def test_reference_answer_alone_makes_one_criterion() -> None:
     assert [c.id for c in r.criteria] == ["reference"] and len(r.criteria[0].cues) == 2
 
 
+@pytest.mark.parametrize("item,weight,scale,anchors", [
+    ({"levels": [{"score": 1, "descriptor": "none"}, {"score": 3, "descriptor": "full"}]}, 1.0, (1, 3),
+     ["none", "none", "full", "full"]),
+    ({"levels": {"0-1 points": "vague", "2-3 points": "ok", "4-5 points": "great"}}, 1.0, (0, 2),
+     ["vague", "ok", "ok", "great"]),
+    ({"levels": "0 = missing; 1 = partial; 2 = complete"}, 1.0, (0, 2), ["missing", "partial", "partial", "complete"]),
+    ({"levels": "1: poor\n2: ok\n3: great"}, 1.0, (1, 3), ["poor", "ok", "ok", "great"]),
+    ({"levels": [[0, "none"], [1, "some"], [2, "all"]]}, 1.0, (0, 2), ["none", "some", "some", "all"]),
+    ({"levels": {"1": "poor", "2": "", "3": "great"}}, 1.0, (1, 3), ["poor", "poor", "great", "great"]),
+    ({"weight": "high"}, 3.0, None, None),
+    ({"weight": "Low priority"}, 1.0, None, None),
+    ({"weight": "25 points"}, 25.0, None, None),
+    ({"weight": "x2"}, 2.0, None, None),
+    ({"weight": "1/4"}, 25.0, None, None),
+])
+def test_forms_of_anchors_and_weights_people_write(item, weight, scale, anchors) -> None:  # type: ignore[no-untyped-def]
+    c = from_inline("Q", [{"name": "Metrics", "description": "Names a metric", **item}]).criteria[0]
+    assert c.weight == weight and c.scale == scale
+    assert anchors is None or [c.levels[t] for t in range(4)] == anchors
+
+
+def test_criteria_under_a_wrapper_key_ids_as_numbers_and_descriptions_as_lists() -> None:
+    r = from_inline("Q", {"title": "AI PM rubric", "dimensions": [
+        {"id": 1, "dimension": "Metrics", "definition": ["Names a metric", "sets a target"]}, "Plans for drift"]})
+    assert [(c.id, c.name, c.description) for c in r.criteria][0] == ("1", "Metrics", "Names a metric; sets a target")
+    assert len(r.criteria) == 2
+
+
 @pytest.mark.parametrize("question,rubric,ref,message", [
     ("", [{"id": "a", "description": "x y"}], None, "question must not be empty"),
     ("Q", None, None, "give a rubric, a reference_answer, or both"),
@@ -162,7 +192,7 @@ def test_reference_answer_alone_makes_one_criterion() -> None:
     ("Q", [{"id": "a", "description": "d e", "levels": [{"level": 1, "text": "x"}, {"text": "y"}]}], None,
      "or none of them does"),
     ("Q", [{"id": "a", "description": "d e", "levels": [{"level": 1}, {"level": 2}]}], None, "needs a description"),
-    ("Q", [{"id": "a", "description": "d e", "levels": {"0-1 points": "x", "2-3 points": "y"}}], None, "neither"),
+    ("Q", [{"id": "a", "description": "d e", "levels": {"0-1 and 2": "x", "3": "y"}}], None, "neither"),
     ("Q", [{"id": "a", "description": "d e", "weight": "heavy"}], None, "rubric[0].weight"),
     ("Q", [{"weight": 2}], None, "rubric[0].description"),
     ("Q", [{"id": "a", "description": "d e", "levels": ["x", " "]}], None, "must not be empty"),
