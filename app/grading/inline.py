@@ -73,6 +73,9 @@ def _fits(field: str, value: Any) -> bool:
             isinstance(x, dict) or (isinstance(x, str) and not _NUMBER.fullmatch(x.strip())) for x in value))
     if field == "weight":
         return isinstance(value, (int, float, str)) and not isinstance(value, bool)
+    if field == "description":  # a list of what to look for reads as one text
+        return isinstance(value, str) or (isinstance(value, list) and bool(value) and all(
+            isinstance(x, str) for x in value))
     return isinstance(value, str)
 
 
@@ -189,13 +192,12 @@ class InlineCriterion(BaseModel):
             v = {k: x for k, x in v.items() if k not in IGNORED_KEYS}
             if isinstance(v.get("id"), int) and not isinstance(v["id"], bool):
                 v["id"] = str(v["id"])
-            for key in ("description", *ALIASES["description"]):  # a list of what to look for reads as one text
-                if isinstance(v.get(key), list) and v[key] and all(isinstance(x, str) for x in v[key]):
-                    v[key] = "; ".join(x.strip() for x in v[key] if x.strip())
             for field, aliases in ALIASES.items():
                 for key in aliases:
                     if field not in v and key in v and _fits(field, v[key]):
                         v[field] = v.pop(key)
+            if _fits("description", v.get("description")) and isinstance(v["description"], list):
+                v["description"] = "; ".join(x.strip() for x in v["description"] if x.strip())  # what to look for
             if "description" not in v and isinstance(v.get("name"), str) and v["name"].strip():
                 v["description"] = v["name"]
             if "id" not in v and isinstance(v.get("name") or v.get("description"), str):
