@@ -186,8 +186,8 @@ class InlineCriterion(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _aliases(cls, v: Any) -> Any:
-        if isinstance(v, str):  # a rubric written as a list of what to look for
-            v = {"description": v}
+        if isinstance(v, str):  # a rubric written as a list of what to look for, bullets and numbers dropped
+            v = {"description": _BULLET.sub("", v).strip() or v}
         if isinstance(v, dict):
             v = {k: x for k, x in v.items() if k not in IGNORED_KEYS}
             if isinstance(v.get("id"), int) and not isinstance(v["id"], bool):
@@ -276,8 +276,7 @@ def criteria_list(rubric: Any) -> list[Any]:
     if rubric is None or isinstance(rubric, (list, tuple)):
         return list(rubric or [])
     if isinstance(rubric, str):  # a checklist pasted as text: one criterion per line, bullets and numbers dropped
-        lines = [_BULLET.sub("", line).strip() for line in rubric.splitlines()]
-        return [line for line in lines if line]
+        return [line for line in rubric.splitlines() if line.strip()]
     if not isinstance(rubric, dict):
         raise ValueError("a rubric is a list of criteria, an object keyed by criterion name, or a checklist as text")
     if "criteria" in rubric:

@@ -135,6 +135,9 @@ def test_a_rubric_may_be_an_object_keyed_by_criterion_name() -> None:
         from_inline("Q", 3)  # type: ignore[arg-type]
     checklist = from_inline("Q", "- Sets targets\n\n2) Monitors drift")
     assert [c.description for c in checklist.criteria] == ["Sets targets", "Monitors drift"]
+    listed = from_inline("Q", ["- Sets targets", "2. Monitors drift"])
+    assert [(c.id, c.description) for c in listed.criteria] == [("sets_targets", "Sets targets"),
+                                                                ("monitors_drift", "Monitors drift")]
 
 
 def test_criteria_without_ids_take_one_from_their_name_and_a_name_alone_describes() -> None:
