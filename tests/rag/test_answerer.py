@@ -3,6 +3,7 @@ definitions never declined, and one-sentence declines."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from rag.signals import DeclineModel
 from tests.fakes import HashEmbedder, MemoryStore
 
 SECTIONS = load_guide(ROOT / "content" / "guide")
+QA_CALIB = ROOT / "evals" / "datasets" / "guide_qa_calib.jsonl"
 _PIECE = re.compile(r"(.+?) \[(\d+)\](?:\s|$)")
 
 
@@ -160,3 +162,23 @@ def test_the_decline_decision_keeps_its_out_of_fold_figures(tmp_path: Path) -> N
 
 def test_plain_strips_markdown_emphasis_and_list_markers() -> None:
     assert plain("- **Exploration:** keep `5-10%` of slots") == "Exploration: keep 5-10% of slots"
+
+
+def test_a_lead_in_never_ends_up_without_its_list(answerer: ExtractiveAnswerer) -> None:
+    """A sentence that introduces a list ("Each function needs a different message:") is answered with some of
+    the list's items, never alone."""
+    leads = {s.text: (c, s) for c in answerer.retriever.chunks for s in answerer.ranker.sentences(c) if s.lead_in}
+    questions = [json.loads(x)["question"] for x in QA_CALIB.read_text(encoding="utf-8").splitlines() if x.strip()]
+    checked = 0
+    for q in questions:
+        ans = answerer.answer(q)
+        if not ans.grounded:
+            continue
+        said = [s for s, _ in _pieces(ans)]
+        for text in said:
+            if text in leads:
+                chunk, lead = leads[text]
+                items = [s.text for s in answerer.ranker.sentences(chunk) if s.list_item and s.pos > lead.pos]
+                assert any(i in said for i in items), (q, text)
+                checked += 1
+    assert checked  # the questions do reach lead-ins
