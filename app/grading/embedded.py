@@ -48,6 +48,7 @@ from app.grading.points import (
     RubricPoints,
     assign_reference,
     criterion_texts,
+    numbers,
     reference_sentences,
     visible_text,
 )
@@ -69,7 +70,7 @@ from rag.lexical import tokenize
 
 log = logging.getLogger(__name__)
 
-GRADER_VERSION = "embedded-2.8"
+GRADER_VERSION = "embedded-2.9"
 PARAMS_FILE = Path(__file__).parent / "params.json"
 MAX_EVIDENCE = 2
 RELEVANT = 0.35  # a sentence this close to one of a criterion's points is about that criterion
@@ -270,7 +271,7 @@ class EmbeddedGrader:
             allv = np.vstack([cv, ref_vecs[mine]]) if mine else cv
             criteria.append(CriterionPoints(c, points, allv.astype(np.float32)))
         echo_terms = frozenset(w for t in visible for w in tokenize(t))
-        rp = RubricPoints(rubric, criteria, ref, ref_vecs, echo_terms, echo_vecs)
+        rp = RubricPoints(rubric, criteria, ref, ref_vecs, echo_terms, echo_vecs, numbers(" ".join(visible)))
         prepared = Prepared(rp, self._scales(rp), rubric_only=not ref)
         with self._lock:
             self._prepared[key] = prepared
@@ -410,10 +411,12 @@ class EmbeddedGrader:
             words = tokenize(norm)
             novel = [w for w in words if w not in rp.echo_terms]
             has_number = any(ch.isdigit() for ch in norm)
+            own_figure = bool(numbers(norm) - rp.echo_numbers)  # a figure the rubric and question never gave
             if inj[i] >= INJECTION_SIM:
                 flags.append("instructions_ignored")
             elif ((echo[i] >= ECHO_SIM and len(novel) <= 3) or (echo[i] >= ECHO_NEAR and (
-                    (len(novel) < MIN_NOVEL and not has_number) or len(novel) < MIN_NOVEL_SHARE * len(words)))):
+                    (len(novel) < MIN_NOVEL and not has_number)
+                    or (len(novel) < MIN_NOVEL_SHARE * len(words) and not own_figure)))):
                 if len(words) >= ECHO_FLAG_WORDS:  # a two-word connective ("That fits our problem.") echoes nothing
                     flags.append("rubric_echo_ignored")
             elif rel[i] < OFF_RUBRIC:

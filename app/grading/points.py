@@ -23,6 +23,7 @@ from app.grading.text import segments
 from rag.lexical import tokenize
 
 _CLAUSE = re.compile(r";|,\s+(?=(?:and|or|but|then|so|with|while|plus)\b)|\.\s+|\n|:\s+|\s+\band\b\s+(?=[a-z]+s\b)")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _LEAD = re.compile(r"^(does all of that|all of level \d|as level \d|everything in \d),?\s*(and|plus)?\s*", re.I)
 REF_FLOOR = 0.25  # a reference sentence this unlike every criterion serves none of them
 MIN_REF_POINTS = 2  # ... except as one of the few sentences most like a criterion (see assign_reference)
@@ -50,6 +51,12 @@ class RubricPoints:
     reference_vecs: np.ndarray
     echo_terms: frozenset[str]  # content words of everything the candidate can see of the rubric
     echo_vecs: np.ndarray  # names, descriptions and anchors, embedded
+    echo_numbers: frozenset[str] = frozenset()  # the numbers in that visible text
+
+
+def numbers(text: str) -> frozenset[str]:
+    """The figures a text states ("300", "13.50", "97"): a figure the rubric never gave is the candidate's own."""
+    return frozenset(m.replace(",", "") for m in _NUMBER.findall(text))
 
 
 def clauses(text: str) -> list[str]:

@@ -193,6 +193,25 @@ def test_a_decision_stated_in_the_rubrics_own_words_is_not_an_echo(grader: Embed
     assert any("repeat the rubric" in f for f in card.flags)
 
 
+def test_a_sentence_with_figures_of_its_own_is_not_an_echo(grader: EmbeddedGrader, bank: QuestionBank) -> None:
+    """A terse strong answer that states the anchor's idea with its own figures keeps the sentence; the same
+    sentence with only the question's figures ($46) is still read as an echo of the rubric."""
+    q = bank.get("contract-clause-labelling-budget")
+    assert q is not None
+    rubric = from_question(q)
+    answer = next(e.text for e in q.exemplars if e.id == "strong-terse")
+    own = "a double-labelled 300-contract test set kept out of training"
+    assert own in answer
+
+    def kept(text: str) -> str:
+        sc = screen(text, rubric.question, rubric.reference_answer)
+        return " ".join(s.text for s in grader.analyse(rubric, sc, grader.embed_spans(sc.norm)).screened.spans)
+
+    assert own in kept(answer)
+    borrowed = answer.replace("300-contract", "contract")
+    assert "a double-labelled contract test set" not in kept(borrowed)
+
+
 def test_one_terse_line_is_not_reported_as_filler_but_several_filler_sentences_are(grader: EmbeddedGrader,
                                                                                   rubric: GradingRubric,
                                                                                   q: Question) -> None:
