@@ -69,14 +69,17 @@ def overall(rubric: GradingRubric, results: list[CriterionResult],
     score = round(overall_score(levels, rubric.weights), 1)  # type: ignore[arg-type]
     if ceiling is not None:
         score = min(score, ceiling)
-    return Overall(score=score, band=band_for(score).value)
+    return Overall(score=score, band=band_for(score).value, ceiling=ceiling)
 
 
 def rescore(rubric: GradingRubric, card: Scorecard) -> Overall:
-    """The overall after a level changed (an upheld dispute): from the levels, still held below the bar when the
-    card says the answer was mostly padding, since a dispute re-reads one criterion, not the whole answer."""
-    held = FLAG_TEXT["mostly_padding"] in card.flags
-    return overall(rubric, card.criteria, ceiling=BELOW_BAR if held else None)
+    """The overall after a level changed (an upheld dispute): from the levels, still under the card's ceiling,
+    since a dispute re-reads one criterion, not the whole answer. A card stored before the ceiling was recorded
+    shows its hold only as the padding flag's text."""
+    ceiling = card.overall.ceiling if card.overall else None
+    if ceiling is None and FLAG_TEXT["mostly_padding"] in card.flags:
+        ceiling = BELOW_BAR
+    return overall(rubric, card.criteria, ceiling=ceiling)
 
 
 def next_step(c: RubricCriterion, level: int) -> str:

@@ -32,6 +32,9 @@ class CriterionResult(BaseModel):
 class Overall(BaseModel):
     score: float
     band: str
+    # The most the score may be whatever the levels say (an answer that is mostly padding is held below the bar);
+    # kept on the card so a re-grade keeps the hold. None: no hold.
+    ceiling: float | None = None
 
 
 class Summary(BaseModel):

@@ -42,5 +42,11 @@ def test_a_ceiling_holds_the_overall_below_the_bar_and_survives_a_rescore() -> N
     assert (held.overall.score, held.overall.band) == (BELOW_BAR, "approaching")
     assert FLAG_TEXT["mostly_padding"] in held.flags
     # An upheld dispute recomputes the overall from the levels: the hold stays, and a card without it is free.
+    assert held.overall.ceiling == BELOW_BAR and free.overall.ceiling is None
     assert rescore(RUBRIC, held).band == "approaching"
     assert rescore(RUBRIC, free) == free.overall
+    # The hold is read from the card's own record, whatever its flags say; a card stored before the ceiling was
+    # recorded still carries the flag's text, and keeps its hold through that.
+    assert rescore(RUBRIC, held.model_copy(update={"flags": []})).band == "approaching"
+    legacy = held.model_copy(update={"overall": held.overall.model_copy(update={"ceiling": None})})
+    assert rescore(RUBRIC, legacy).band == "approaching"
