@@ -132,7 +132,8 @@ def run_probes(grader: BatchGrader, items: list[EvalItem], *, repeats: int = 3, 
     base = [base[i] for i in keep]
     inj = injections()
     variants: dict[str, list[tuple[GradingRubric, str]]] = {
-        "verbosity": [(it.rubric, f"{it.answer.rstrip()} {filler()}") for it in items],
+        # A paragraph of its own: glued to a bullet answer's last line, the filler would read as part of that bullet.
+        "verbosity": [(it.rubric, f"{it.answer.rstrip()}\n\n{filler()}") for it in items],
         "order": [(shuffled(it.rubric, it.id), it.answer) for it in items],
         "injection": [(it.rubric, f"{it.answer.rstrip()} {inj[n % len(inj)][1]}") for n, it in enumerate(items)],
         "rubric_echo": [(it.rubric, f"{it.answer.rstrip()} {echo(it.rubric)}") for it in items],

@@ -411,12 +411,12 @@ class EmbeddedGrader:
             words = tokenize(norm)
             novel = [w for w in words if w not in rp.echo_terms]
             has_number = any(ch.isdigit() for ch in norm)
-            own_figure = bool(numbers(norm) - rp.echo_numbers)  # a figure the rubric and question never gave
+            # A figure the rubric and question never gave is a word of the candidate's own ("300-contract").
+            own = len(novel) + len(numbers(norm) - rp.echo_numbers)
             if inj[i] >= INJECTION_SIM:
                 flags.append("instructions_ignored")
             elif ((echo[i] >= ECHO_SIM and len(novel) <= 3) or (echo[i] >= ECHO_NEAR and (
-                    (len(novel) < MIN_NOVEL and not has_number)
-                    or (len(novel) < MIN_NOVEL_SHARE * len(words) and not own_figure)))):
+                    (len(novel) < MIN_NOVEL and not has_number) or own < MIN_NOVEL_SHARE * len(words)))):
                 if len(words) >= ECHO_FLAG_WORDS:  # a two-word connective ("That fits our problem.") echoes nothing
                     flags.append("rubric_echo_ignored")
             elif rel[i] < OFF_RUBRIC:

@@ -210,6 +210,11 @@ def test_a_sentence_with_figures_of_its_own_is_not_an_echo(grader: EmbeddedGrade
     assert own in kept(answer)
     borrowed = answer.replace("300-contract", "contract")
     assert "a double-labelled contract test set" not in kept(borrowed)
+    # One figure does not carry a pasted rubric summary glued to a bullet without a full stop.
+    pasted = (f"{answer}\n- Pilot: 2 weeks with two senior reviewers, then widen In summary, this answer covers: "
+              + "; ".join(c.description.rstrip(". ") for c in rubric.criteria) + ".")
+    assert "this answer covers" not in kept(pasted)
+    assert grader.grade(rubric, pasted).overall.score <= grader.grade(rubric, answer).overall.score  # type: ignore[union-attr]
 
 
 def test_one_terse_line_is_not_reported_as_filler_but_several_filler_sentences_are(grader: EmbeddedGrader,
