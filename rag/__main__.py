@@ -98,9 +98,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     head, pos, n = fit_head(index.retriever, calib)
     _out(f"reranking head: {n} sentences ({pos} hold an expected fact); weights {head.coef}")
     model = fit_decline(index.retriever, calib, head, args.calib.name)
-    _out(f"decline decision: threshold {model.threshold}, relevance floor {model.relevance_floor}; five-fold "
-         f"out-of-fold decline precision {model.cv_precision:.3f}, recall {model.cv_recall:.3f} on the calibration "
-         f"set; {len(model.coef)} weights ({len(FEATURES)} signals and the question's embedding)")
+    _out(f"decline decision: threshold {model.threshold}, relevance floor {model.relevance_floor}; out-of-fold "
+         f"decline precision / recall on the calibration set {model.cv_precision:.3f} / {model.cv_recall:.3f} "
+         f"(five-fold), {model.writer_precision:.3f} / {model.writer_recall:.3f} (each writer's batch left out, "
+         f"the figures the cut is chosen on); {len(model.coef)} weights ({len(FEATURES)} signals and the "
+         f"question's embedding)")
     answerer = ExtractiveAnswerer(index.retriever, decline_model=model, head=head)
     _out(format_answers([answer_report(answerer, calib, f"{args.calib.name} (fitted on)")]))
     threshold, accuracy, pairs = fit_support(index.retriever)

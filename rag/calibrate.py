@@ -50,7 +50,7 @@ def fit_decline(retriever: HybridRetriever, items: list[QAItem], head: RerankHea
     """The decline decision from the signals of each calibration question; definition questions are answered
     by rule (never declined), so they are left out of the fit."""
     answerer = ExtractiveAnswerer(retriever, decline_model=DeclineModel.untrained(), head=head)
-    signals, qvecs, labels, sims = [], [], [], []
+    signals, qvecs, labels, sims, writers = [], [], [], [], []
     for it in items:
         p = answerer.prepare(it.question)
         if p.signals is None:
@@ -60,7 +60,8 @@ def fit_decline(retriever: HybridRetriever, items: list[QAItem], head: RerankHea
         qvecs.append(p.retrieval.qvec)
         labels.append(it.answerable)
         sims.append(p.retrieval.confidence)
-    return fit(signals, qvecs, labels, sims, name, retriever.embedder.name)
+        writers.append(it.writer)
+    return fit(signals, qvecs, labels, sims, name, retriever.embedder.name, writers)
 
 
 def fit_support(retriever: HybridRetriever) -> tuple[float, float, int]:

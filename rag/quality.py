@@ -28,6 +28,11 @@ class QAItem:
     kind: str = "question"  # question | definition | off_topic | near_miss
     term: str = ""
 
+    @property
+    def writer(self) -> str:
+        """The batch the question was written in, by one hand: its id's prefix ("L" for "L-014")."""
+        return self.id.split("-", 1)[0]
+
 
 def load_qa(path: Path) -> list[QAItem]:
     items = []

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from app.grading import pasted
 from app.grading.errors import InvalidRubric, first_problem
 from app.grading.rubric import GENERIC_LEVELS, REFERENCE_CRITERION, GradingRubric, RubricCriterion, nearest
 
@@ -61,7 +62,6 @@ def _quality(word: str) -> int | None:
     return next((t for t, words in enumerate(QUALITY_TIERS) if w in words or w.split(" ")[0] in words), None)
 
 
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)]|[a-z][.)])\s+", re.I)
 # Keys under which a document holds its list of criteria.
 _WRAPPERS = ("rubric", "dimensions", "competencies", "items", "criterion_list")
 
@@ -187,7 +187,7 @@ class InlineCriterion(BaseModel):
     @classmethod
     def _aliases(cls, v: Any) -> Any:
         if isinstance(v, str):  # a rubric written as a list of what to look for, bullets and numbers dropped
-            v = {"description": _BULLET.sub("", v).strip() or v}
+            v = {"description": pasted.BULLET.sub("", v).strip() or v}
         if isinstance(v, dict):
             v = {k: x for k, x in v.items() if k not in IGNORED_KEYS}
             if isinstance(v.get("id"), int) and not isinstance(v["id"], bool):
@@ -275,8 +275,8 @@ def criteria_list(rubric: Any) -> list[Any]:
     """
     if rubric is None or isinstance(rubric, (list, tuple)):
         return list(rubric or [])
-    if isinstance(rubric, str):  # a checklist pasted as text: one criterion per line, bullets and numbers dropped
-        return [line for line in rubric.splitlines() if line.strip()]
+    if isinstance(rubric, str):  # a checklist or a Markdown table pasted as text
+        return pasted.criteria(rubric, lambda word: _quality(word) is not None)
     if not isinstance(rubric, dict):
         raise ValueError("a rubric is a list of criteria, an object keyed by criterion name, or a checklist as text")
     if "criteria" in rubric:

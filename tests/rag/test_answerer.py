@@ -153,8 +153,9 @@ def test_the_decline_decision_keeps_its_out_of_fold_figures(tmp_path: Path) -> N
     rng = np.random.default_rng(0)
     sigs = [Signals(*(rng.random(len(FEATURES)) + (0.5 if i % 2 else 0.0))) for i in range(40)]
     model = fit(sigs, [rng.normal(size=4) for _ in sigs], [bool(i % 2) for i in range(40)],
-                [0.5] * 40, "t", "hash")
+                [0.5] * 40, "t", "hash", groups=[f"W{i % 4}" for i in range(40)])
     assert 0.0 < model.cv_precision <= 1.0 and 0.0 < model.cv_recall <= 1.0
+    assert 0.0 < model.writer_precision <= 1.0 and 0.0 < model.writer_recall <= 1.0
     path = tmp_path / "decline.json"
     model.save(path)
     assert DeclineModel.load(path) == model
@@ -182,3 +183,26 @@ def test_a_lead_in_never_ends_up_without_its_list(answerer: ExtractiveAnswerer) 
                 assert any(i in said for i in items), (q, text)
                 checked += 1
     assert checked  # the questions do reach lead-ins
+
+
+def test_the_decline_cut_is_chosen_with_each_writer_left_out() -> None:
+    """Two writers who each phrase their questions alike: five random folds keep each writer on both sides and
+    see an easy problem, leaving one writer out does not; the cut follows the harder, honest figures."""
+    import numpy as np
+
+    from rag.signals import FEATURES, Signals, fit
+
+    rng = np.random.default_rng(1)
+    n = 60
+    answerable = [bool(i % 2) for i in range(n)]
+    writers = ["A" if i < n // 2 else "B" for i in range(n)]
+    # The scalar signals barely separate the classes; each writer's embedding says "answerable" in a dimension of
+    # its own, which a model fitted on the other writer alone has no reason to weigh.
+    sigs = [Signals(*(rng.random(len(FEATURES)) * 0.5 + (0.05 if a else 0.0))) for a in answerable]
+    qvecs = [np.eye(2)[0 if w == "A" else 1] * (1.0 if a else -1.0) + rng.normal(scale=0.1, size=2)
+             for w, a in zip(writers, answerable)]
+    grouped = fit(sigs, qvecs, answerable, [0.5] * n, "t", "hash", groups=writers)
+    plain = fit(sigs, qvecs, answerable, [0.5] * n, "t", "hash")
+    assert plain.writer_precision == 0.0 and plain.writer_recall == 0.0  # no groups, no grouped figures
+    assert plain.cv_precision > 0.9  # random folds see each writer's convention in training
+    assert min(grouped.writer_precision, grouped.writer_recall) < min(plain.cv_precision, plain.cv_recall)

@@ -83,6 +83,15 @@ def test_a_rubric_keyed_by_criterion_name(client: TestClient) -> None:
     assert r.status_code == 422 and "Metrics" in r.json()["error"]["message"]
 
 
+def test_a_markdown_table_pasted_as_the_rubric(client: TestClient) -> None:
+    table = ("| Criterion | Description | Weight |\n|---|---|---|\n"
+             "| Metrics | Sets precision and recall targets | 30% |\n| Drift | Monitors drift after launch | 70% |")
+    r = client.post("/api/grade", json={"question": "How would you evaluate a fraud model?", "answer": ANSWER,
+                                        "rubric": table})
+    assert r.status_code == 200, r.text
+    assert [(c["name"], c["weight"]) for c in r.json()["criteria"]] == [("Metrics", 30.0), ("Drift", 70.0)]
+
+
 def test_keys_the_grader_does_not_read_are_accepted_and_named_back(client: TestClient) -> None:
     rubric = [{"dimension": "Metrics", "definition": "Names a success metric with a target",
                "scale": "1-3", "descriptors": {"1": "No metric", "2": "A metric", "3": "A metric with a target"},
