@@ -186,8 +186,9 @@ class InlineCriterion(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _aliases(cls, v: Any) -> Any:
-        if isinstance(v, str):  # a rubric written as a list of what to look for, bullets and numbers dropped
-            v = {"description": pasted.BULLET.sub("", v).strip() or v}
+        if isinstance(v, str):  # what to look for, bullets and numbers dropped, perhaps led by a name
+            v = pasted.line(v)
+            v = {"description": v} if isinstance(v, str) else v
         if isinstance(v, dict):
             v = {k: x for k, x in v.items() if k not in IGNORED_KEYS}
             if isinstance(v.get("id"), int) and not isinstance(v["id"], bool):

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)]|[a-z][.)])\s+", re.I)
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)]|[a-z][.)])\s+", re.I)
 # "Name: description", "Name (30%): description", "Name - description" (a dash with spaces, not "A/B-test").
 _HEADED = re.compile(r"^(?P<name>[^:()|]{1,60}?)\s*(?:\((?P<weight>[^()]{1,24})\))?\s*(?::\s|\s[-–—]\s)\s*"
                      r"(?P<description>\S.*)$")
@@ -40,12 +40,12 @@ def criteria(text: str, quality_word: Callable[[str], bool] = lambda _: False) -
     rows = [ln for ln in lines if ln.startswith("|")]
     if len(rows) >= 2 and len(rows) >= len(lines) / 2:
         return _table(rows, quality_word)
-    return [_line(ln) for ln in lines]
+    return [line(ln) for ln in lines]
 
 
-def _line(line: str) -> Any:
+def line(text: str) -> Any:
     """A checklist line: its name, weight and description when it leads with a short name, else the line itself."""
-    body = BULLET.sub("", line).strip() or line
+    body = _BULLET.sub("", text).strip() or text
     m = _HEADED.match(body)
     if not m or len(m["name"].split()) > NAME_WORDS or not m["name"][0].isalpha():
         return body

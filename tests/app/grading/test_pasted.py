@@ -56,3 +56,10 @@ See http://example.com/rubric for the details"""
     assert items[3].startswith("Uses a golden set") and items[4] == "See http://example.com/rubric for the details"
     r = from_inline(Q, text)
     assert [c.weight for c in r.criteria] == [40.0, 1.0, 2.0, 1.0, 1.0]
+
+
+def test_a_list_of_strings_reads_each_like_a_checklist_line() -> None:
+    r = from_inline(Q, ["Metrics (2): picks metrics tied to goals", "- names failure modes and mitigations"])
+    assert [(c.name, c.description, c.weight) for c in r.criteria] == [
+        ("Metrics", "picks metrics tied to goals", 2.0),
+        ("names failure modes and mitigations", "names failure modes and mitigations", 1.0)]
