@@ -282,8 +282,8 @@ def criteria_list(rubric: Any) -> list[Any]:
         raise ValueError("a rubric is a list of criteria, an object keyed by criterion name, or a checklist as text")
     if "criteria" in rubric:
         return criteria_list(rubric["criteria"])
-    wrapped = [k for k in _WRAPPERS if isinstance(rubric.get(k), list)]
-    if wrapped:  # {"rubric": [...]}, {"title": ..., "dimensions": [...]}
+    wrapped = [k for k in _WRAPPERS if isinstance(rubric.get(k), list) or _keyed_by_name(rubric.get(k))]
+    if wrapped:  # {"rubric": [...]}, {"title": ..., "dimensions": [...]}, {"rubric": {"Metrics": ...}}
         return criteria_list(rubric[wrapped[0]])
     out: list[Any] = []
     for name, spec in rubric.items():
@@ -295,6 +295,13 @@ def criteria_list(rubric: Any) -> list[Any]:
         else:
             raise ValueError(f"criterion {name!r} must be its description or an object of its fields")
     return out
+
+
+def _keyed_by_name(value: Any) -> bool:
+    """Criteria keyed by name ({"Metrics": "Sets targets", ...}) rather than one criterion's own fields."""
+    fields = {"description", "levels", "name", "id", "weight", *(a for names in ALIASES.values() for a in names)}
+    return isinstance(value, dict) and bool(value) and not fields & set(value) and all(
+        isinstance(x, (str, dict)) for x in value.values())
 
 
 def rubric_warnings(rubric: Any) -> list[str]:

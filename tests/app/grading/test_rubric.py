@@ -184,6 +184,16 @@ def test_criteria_under_a_wrapper_key_ids_as_numbers_and_descriptions_as_lists()
     assert len(r.criteria) == 2
 
 
+def test_criteria_keyed_by_name_under_a_wrapper_key() -> None:
+    r = from_inline("Q", {"title": "AI PM rubric", "dimensions": {
+        "Metrics": "Names a metric with a target", "Drift": {"description": "Plans for drift", "weight": 2}}})
+    assert [(c.name, c.description, c.weight) for c in r.criteria] == [
+        ("Metrics", "Names a metric with a target", 1.0), ("Drift", "Plans for drift", 2.0)]
+    # A criterion named like a wrapper key, holding its own fields, is still one criterion.
+    (c,) = from_inline("Q", {"rubric": {"description": "Overall quality", "levels": ["poor", "ok", "good"]}}).criteria
+    assert (c.name, c.description) == ("rubric", "Overall quality")
+
+
 @pytest.mark.parametrize("question,rubric,ref,message", [
     ("", [{"id": "a", "description": "x y"}], None, "question must not be empty"),
     ("Q", None, None, "give a rubric, a reference_answer, or both"),
