@@ -38,11 +38,17 @@ _WEIGHT_WORDS = {"low": 1.0, "minor": 1.0, "medium": 2.0, "moderate": 2.0, "norm
 _RANGE = re.compile(r"^\D*?(\d+(?:\.\d+)?)\s*(?:-|–|—|to)\s*(\d+(?:\.\d+)?)\D*$")
 # Anchors written as one text, each after its level number: "0 = missing; 1 = partial; 2 = complete".
 _WRITTEN_LEVEL = re.compile(r"(?:^|[;\n|])\s*(\d+)\s*(?:[:=.)]|-(?!\d)|–)\s*")
+# ... or each after its quality word: "Poor: no metric. Good: a metric. Excellent: a metric with a target."
+_WRITTEN_QUALITY = re.compile(r"(?:^|(?<=[.;\n|]))\s*([A-Za-z][A-Za-z ]{0,24}?)\s*:\s+")
+# A list of anchors, each led by its level: ["1 - no metric", "2 - a metric", "3: a metric with a target"].
+_LED_LEVEL = re.compile(r"^\s*(\d+)\s*(?:[:=.)]|-(?!\d)|–|—)\s*(\S.*)$", re.S)
 # Other names for a criterion's fields, each read only when the field itself is absent. A criterion's points
 # ("max_points": 10) are its weight: weights only count relative to each other.
 ALIASES: dict[str, tuple[str, ...]] = {
     "description": ("desc", "text", "details", "definition", "guidance", "look_for", "looks_for"),
-    "levels": ("anchors", "descriptors", "level_descriptors", "scoring", "scoring_guide", "bands", "scale"),
+    "levels": ("anchors", "descriptors", "level_descriptors", "level_descriptions", "scoring", "scoring_guide",
+               "scoring_levels", "score_levels", "performance_levels", "rubric_levels", "rating_scale", "ratings",
+               "bands", "scale"),
     "name": ("criterion", "title", "criterion_name", "dimension", "label"),
     "id": ("criterion_id", "key"),
     "weight": ("points", "max_points", "max_score", "weighting", "marks"),
@@ -141,6 +147,17 @@ def _numbered(v: Any) -> Any:
         parts = _WRITTEN_LEVEL.split(v)
         if len(parts) >= 5 and not parts[0].strip():  # "", "0", text, "1", text, ...
             v = {int(n): t.strip() for n, t in zip(parts[1::2], parts[2::2])}
+        else:
+            parts = _WRITTEN_QUALITY.split(v)
+            if len(parts) >= 5 and not parts[0].strip() and all(_quality(w) is not None for w in parts[1::2]):
+                v = {w.strip(): t.strip().rstrip(".;|").strip() for w, t in zip(parts[1::2], parts[2::2])}
+            else:
+                raise ValueError("levels written as one text must lead each anchor with its number (\"0 = missing; "
+                                 "1 = partial\") or its quality word (\"Poor: ... Good: ...\")")
+    if isinstance(v, list) and len(v) >= 2 and all(isinstance(x, str) and _LED_LEVEL.match(x) for x in v):
+        led = [m for m in (_LED_LEVEL.match(x) for x in v) if m]
+        if len({m[1] for m in led}) == len(led):
+            v = {int(m[1]): m[2].strip() for m in led}
     if isinstance(v, list) and v and all(isinstance(x, (list, tuple)) and len(x) == 2 for x in v):
         v = {x[0]: x[1] for x in v}
     if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
@@ -169,7 +186,8 @@ class InlineCriterion(BaseModel):
     Level anchors may come as a list, a dict keyed by level number, by a key that carries one ("Level 2",
     "3 - Good", a range such as "0-1 points") or by quality word ("poor" ... "excellent"), a list of {level,
     description} objects (in list order when none has a level) or of [level, text] pairs, or one text that numbers
-    them ("0 = missing; 1 = partial"), on any integer scale up to 0-100 (0-2, 0-4, 1-4, 1-5, ...); they are mapped
+    them ("0 = missing; 1 = partial") or by quality word ("Poor: ... Good: ..."), or a list of texts each led by its
+    number ("1 - no metric"), on any integer scale up to 0-100 (0-2, 0-4, 1-4, 1-5, ...); they are mapped
     onto the grader's 0-3 levels by relative place. Each field may also go by the other names in ALIASES, and the
     notes in IGNORED_KEYS are dropped. A criterion may be a plain string (its description); one with no id takes
     one from its name or description, one with a name but no description is described by its name, and a weight

@@ -91,6 +91,8 @@ def test_anchors_keyed_by_words_objects_or_gapped_numbers(levels, expected, scal
     ({"1": "low", "3": "mid", "5": "high"}, ["low", "mid", "mid", "high"], (1, 5), [1, 3, 3, 5]),
     ([{"name": "Poor", "description": "p"}, {"name": "Good", "description": "g"}], ["p", "p", "g", "g"], (0, 1),
      [0, 0, 1, 1]),  # objects with no level count in list order
+    (["1 - p", "2 - f", "3: g"], ["p", "f", "f", "g"], (1, 3), [1, 2, 2, 3]),  # texts each led by its number
+    ("Poor: p. Good: f. Excellent: g.", ["p", "f", "f", "g"], (0, 2), [0, 1, 1, 2]),  # one text by quality word
 ])
 def test_level_keys_that_carry_a_number_and_gapped_scales(levels, expected, scale, own) -> None:  # type: ignore[no-untyped-def]
     """The scale a person wrote, reported back with the numbers they wrote: a reported level always has an anchor."""
@@ -116,6 +118,9 @@ def test_other_names_for_fields_and_notes_for_people() -> None:
     assert [(c.id, c.name, c.description, c.weight) for c in r.criteria] == [
         ("m", "Metrics", "Sets targets", 10.0), ("d", "Drift", "Drift", 5.0)]
     assert r.criteria[1].scale == (0, 2)
+    rated = from_inline("Q", [{"name": "M", "rating_scale": {"1": "weak", "5": "strong"}},
+                              {"name": "D", "performance_levels": ["none", "some", "all"], "rating_scale": "1-3"}])
+    assert [c.scale for c in rated.criteria] == [(1, 5), (0, 2)]  # a range ("1-3") is a note, not anchors
     both = from_inline("Q", [{"id": "m", "description": "Sets targets", "weight": 2, "points": 10}])
     assert both.criteria[0].weight == 2.0  # the field itself wins over its other name
 
@@ -200,6 +205,7 @@ def test_criteria_keyed_by_name_under_a_wrapper_key() -> None:
     ("Q", [{"id": "a"}], None, "rubric[0].description"),
     ("Q", [{"id": "a", "description": "d e", "weight": -1}], None, "rubric[0].weight"),
     ("Q", [{"id": "a", "description": "d e", "levels": ["x"]}], None, "levels must describe 2 or more levels"),
+    ("Q", [{"id": "a", "description": "d e", "levels": "see the handbook"}], None, "levels written as one text"),
     ("Q", [{"id": "a", "description": "d e", "levels": {"0": "x", "200": "y"}}], None, "no wider than 0-100"),
     ("Q", [{"id": "a", "description": "d e", "levels": {"meh": "x", "good": "y"}}], None, "level 'meh' is neither"),
     ("Q", [{"id": "a", "description": "d e", "levels": [{"level": 1, "text": "x"}, {"text": "y"}]}], None,
