@@ -218,11 +218,10 @@ def test_grade_many_runs_calls_concurrently_and_in_order(scripted: ScriptedLLM, 
              "We launch to one region first and track how often drafts are sent unchanged.")
     answers = [f"{a} Variant {i}." for i in range(4) for a in (ANSWER, other)]
     j = judge(scripted.base_url)
-    import time
-
-    t0 = time.monotonic()
     cards = j.grade_many([(rubric, a) for a in answers])
-    assert time.monotonic() - t0 < 0.3 * len(answers) / 2
+    # Each reply takes 0.3 s, so calls made one after another never overlap at the server: counted, not timed, since
+    # a wall-clock bound fails on a loaded machine.
+    assert scripted.max_in_flight > 1
     assert [c.criteria[0].level for c in cards] == [3, 1] * 4
     assert j.usage["calls"] == len(answers)
 
