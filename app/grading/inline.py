@@ -315,10 +315,12 @@ def criteria_list(rubric: Any) -> list[Any]:
     return out
 
 
+_FIELDS = frozenset({*ALIASES, *(a for names in ALIASES.values() for a in names)})  # a criterion's keys, any name
+
+
 def _keyed_by_name(value: Any) -> bool:
     """Criteria keyed by name ({"Metrics": "Sets targets", ...}) rather than one criterion's own fields."""
-    fields = {"description", "levels", "name", "id", "weight", *(a for names in ALIASES.values() for a in names)}
-    return isinstance(value, dict) and bool(value) and not fields & set(value) and all(
+    return isinstance(value, dict) and bool(value) and not _FIELDS & set(value) and all(
         isinstance(x, (str, dict)) for x in value.values())
 
 

@@ -30,7 +30,7 @@ _COLUMNS = {
                     "what good looks like", "what to look for", "indicators", "evidence"),
     "weight": ("weight", "weighting", "points", "max points", "marks", "score weight", "%", "weight (%)"),
 }
-_LEVEL_HEADER = re.compile(r"^(?:level|score|band)?\s*\d+(?:\s*(?:-|–|to)\s*\d+)?\b.*$", re.I)
+_LEVEL_HEADER = re.compile(r"^(?:level|score|band)?\s*\d+\b", re.I)  # "2", "Level 3", "1 - Poor", "0-1"
 
 
 def criteria(text: str, quality_word: Callable[[str], bool] = lambda _: False) -> list[Any]:
