@@ -48,6 +48,7 @@ from app.grading.points import (
     RubricPoints,
     assign_reference,
     criterion_texts,
+    describes_answer,
     numbers,
     reference_sentences,
     visible_text,
@@ -70,7 +71,7 @@ from rag.lexical import tokenize
 
 log = logging.getLogger(__name__)
 
-GRADER_VERSION = "embedded-2.9"
+GRADER_VERSION = "embedded-2.10"
 PARAMS_FILE = Path(__file__).parent / "params.json"
 MAX_EVIDENCE = 2
 RELEVANT = 0.35  # a sentence this close to one of a criterion's points is about that criterion
@@ -284,7 +285,7 @@ class EmbeddedGrader:
         out = []
         for cp in rp.criteria:
             floor = split_cover(cp, point_cover(q_win, cp.vecs))
-            if len(rp.reference_vecs):
+            if len(rp.reference_vecs) and not describes_answer(rp.rubric.reference_answer):
                 cover = point_cover(r_win, cp.vecs) if len(r_win) else np.zeros(len(cp.points))
                 ref_ix = [i for i, p in enumerate(cp.points) if p.source == "reference"]
                 if ref_ix:

@@ -99,6 +99,23 @@ def visible_text(rubric: GradingRubric) -> list[str]:
     return out
 
 
+# A reference that opens by describing an answer ("A strong story sets up...", "Good answers should...") rather than
+# being one. Its sentences are written in the rubric's own register, so they sit nearer the criteria than any real
+# answer's sentences do; see describes_answer.
+_DESCRIPTION = re.compile(r"^\W*(?:(?:an?|the)\s+)?(?:strong|good|great|excellent|ideal|model|top|best|complete)\s+"
+                          r"(?:answers?|stor(?:y|ies)|responses?)\b", re.IGNORECASE)
+
+
+def describes_answer(reference: str | None) -> bool:
+    """Whether the reference answer describes a strong answer instead of giving one.
+
+    Such a reference still says what to look for, so its sentences stay points; but how well it covers a criterion
+    is no measure of how well an answer can (on the calibration set's behavioural questions, whose references are
+    all of this kind, measuring the top that way held stories labelled meets-the-bar below the bar).
+    """
+    return bool(reference and _DESCRIPTION.match(reference))
+
+
 def reference_sentences(rubric: GradingRubric) -> list[str]:
     """The reference answer's sentences with some content; a short reference is one point as a whole."""
     ref = (rubric.reference_answer or "").strip()

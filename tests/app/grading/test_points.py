@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from app.grading import EmbeddedGrader, from_inline
-from app.grading.points import MIN_REF_POINTS, assign_reference
+from app.grading.points import MIN_REF_POINTS, assign_reference, describes_answer
 
 
 def _unit(*rows: list[float]) -> np.ndarray:
@@ -49,3 +50,32 @@ def test_a_terse_criterion_can_be_met_by_an_answer_that_does_what_the_reference_
     call_weak = next(c for c in card_weak.criteria if c.id == "call")
     assert call_strong.level >= 2 and call_strong.evidence
     assert call_weak.level < call_strong.level
+
+
+@pytest.mark.parametrize(("reference", "describes"), [
+    ("A strong story sets up the product, its users and the agreed bar.", True),
+    ("Good answers should name the error that costs most.", True),
+    ("The ideal response owns the miss before proposing a fix.", True),
+    ("A model that blocks nothing is 99.5% accurate, so accuracy is useless here.", False),
+    ("Capacity is 10 x 20 = about 200 engineer-weeks; a strong answer would see that.", False),
+    (None, False),
+])
+def test_a_reference_that_describes_an_answer_is_told_from_one_that_is_an_answer(reference: str | None,
+                                                                                 describes: bool) -> None:
+    assert describes_answer(reference) is describes
+
+
+def test_a_described_answer_does_not_set_the_top_of_the_scale(grader: EmbeddedGrader) -> None:
+    """Its sentences stay points, but the top is the description's, as for a rubric with no reference: a real story
+    never sits as near the criteria as a description written in the rubric's own words."""
+    criteria = [{"id": "ownership", "description": "Owns their part in the gap plainly, without blaming others"},
+                {"id": "reset", "description": "Resets expectations with honest numbers from real traffic"}]
+    body = ("owns the candidate's part plainly: the demo used hand-picked inputs. It then resets expectations with "
+            "the figure measured on a random sample of real traffic.")
+    question = "Tell me about a time a demo you ran set expectations your product could not meet."
+    described = grader.prepare(from_inline(question, criteria, "A strong answer " + body))
+    given = grader.prepare(from_inline(question, criteria, "I owned the " + body))
+    without = grader.prepare(from_inline(question, criteria, None))
+    assert [s.desc_top for s in described.scales] == [s.desc_top for s in without.scales]
+    assert [s.desc_top for s in given.scales] != [s.desc_top for s in without.scales]
+    assert any(p.source == "reference" for cp in described.points.criteria for p in cp.points)
