@@ -21,7 +21,7 @@ import json
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,7 @@ from app.grading.rubric import GENERIC_LEVELS, REFERENCE_CRITERION, GradingRubri
 from app.grading.screen import Screened, screen, short_answer
 from app.grading.study import StudyFinder
 from app.grading.text import (
+    asks_for_story,
     content_words,
     is_fragment,
     is_keyword_list,
@@ -71,7 +72,7 @@ from rag.lexical import tokenize
 
 log = logging.getLogger(__name__)
 
-GRADER_VERSION = "embedded-2.10"
+GRADER_VERSION = "embedded-2.11"
 PARAMS_FILE = Path(__file__).parent / "params.json"
 MAX_EVIDENCE = 2
 RELEVANT = 0.35  # a sentence this close to one of a criterion's points is about that criterion
@@ -108,6 +109,16 @@ PADDING_REL = 0.6
 # less and every one that scored 60 or more had 0.20 or less, while three of the five verbose-padding answers scored
 # 60-76 with shares of 0.29-0.47; 0.25 sits in that gap.
 PADDED_SHARE = 0.25
+# A question that asks for the candidate's own story (text.asks_for_story) adds this to every criterion's fitted
+# score, in full once the answer keeps STORY_WORDS words after filtering and in proportion below that. One good story
+# shares little wording or meaning with another, or with a rubric written to describe both, so every coverage
+# feature runs low: on gold calib (rubrics inline) the 27 answers to its five story questions scored 29 on average
+# against a human 58. 0.567 is the mean gap between human level and fitted score over those questions' criteria
+# (0.49-0.62 with one question left out at a time). Scaled by what the answer kept, a thin story gains little: a
+# full offset for every story also lifted an injection over a weak story and a padded one from below the bar to
+# approaching, while 150 kept words held both (100 did not). All five story questions are calibration questions,
+# so this is fitted in sample; README "How interviews and grading work" gives the figures.
+STORY_OFFSET, STORY_WORDS = 0.567, 150
 FILLER_FLAG_MIN = 2  # filler is reported when this many sentences were dropped as filler: a strong answer's one
 # terse line ("Keep spoken answers short.") earns nothing, but telling its author they wrote filler misleads
 
@@ -357,8 +368,11 @@ class EmbeddedGrader:
             feats.append(CriterionFeatures(values, rel[ci] if rel.size else np.zeros(0), prep.relevant,
                                            _needs_specifics(cp.criterion, prep)))
         breadth = float(np.mean([np.clip(f.values["x_desc"], 0, 1.5) for f in feats])) if feats else 0.0
-        for f in feats:
+        shift = STORY_OFFSET * min(sum(s.words for s in sc.spans) / STORY_WORDS, 1.0) \
+            if asks_for_story(rubric.question) else 0.0
+        for i, f in enumerate(feats):
             f.values["breadth"] = breadth
+            feats[i] = replace(f, shift=shift)
         capped = _keyword_dominant(sc, rel, prep.relevant)
         return Analysis(sc, vecs, feats, owner, capped, prep, shown, tuple(filler), self._padded(rubric, full, filler))
 
@@ -441,7 +455,7 @@ class EmbeddedGrader:
             pos = 3.0 * f.values["pair"]
             level = min(int(pos + 0.5), 3)
             return (level, pos) if any(r >= f.relevant for r in f.span_relevance) else (0, 0.0)
-        z = self.params.z(f)
+        z = self.params.z(f) + f.shift
         level = self.params.level(z)
         relevant = [s for s, r in zip(sc.spans, f.span_relevance) if r >= f.relevant]
         if not relevant:

@@ -85,6 +85,7 @@ class CriterionFeatures:
     span_relevance: np.ndarray  # per answer sentence: best similarity to any point of this criterion
     relevant: float  # the similarity at which a sentence is about this criterion (lower for rubric-only rubrics)
     needs_specifics: bool = False  # level 3 also needs a number, an example or a reason (embedded._needs_specifics)
+    shift: float = 0.0  # added to the fitted score before the cuts (embedded.STORY_OFFSET, for told stories)
 
     def vector(self) -> np.ndarray:
         return np.array([self.values[f] for f in FEATURES], dtype=np.float64)

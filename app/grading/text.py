@@ -55,6 +55,17 @@ def _injection_res() -> list[re.Pattern[str]]:
     return [re.compile(p, re.I) for p in screening()["injection_patterns"]]
 
 
+@lru_cache
+def _story_res() -> list[re.Pattern[str]]:
+    return [re.compile(p, re.I) for p in screening()["story_questions"]]
+
+
+def asks_for_story(question: str) -> bool:
+    """Whether the question asks for the candidate's own story ("Tell me about a time..."), which the grader
+    scores with an offset (embedded.STORY_OFFSET)."""
+    return any(p.search(question) for p in _story_res())
+
+
 def segments(text: str) -> list[Span]:
     """Split into lines, then sentences; strip list markers from the span but keep exact offsets."""
     spans: list[Span] = []

@@ -8,6 +8,7 @@ import pytest
 
 from app.content import Question, QuestionBank
 from app.grading import EmbeddedGrader, GradingRubric, from_inline, from_question
+from app.grading.embedded import STORY_OFFSET
 from app.grading.features import point_cover, windows
 from app.grading.screen import MAX_ANSWER_WORDS, screen
 
@@ -323,3 +324,37 @@ def test_not_shown_reads_what_was_written_even_when_it_earned_nothing(grader: Em
     assert len(a.vecs) == 1 and len(a.shown) == 2  # the first sentence is padding
     point = grader.embed_spans(["Keeps a human reviewing every draft before it is sent"])
     assert a.shown_cover(point)[0] > float(point_cover(windows(a.vecs)[0], point).max()) + 0.1
+
+
+def test_a_told_story_is_lifted_in_proportion_to_what_it_kept(grader: EmbeddedGrader) -> None:
+    """Stories share little wording with their rubric, so a story question adds STORY_OFFSET to every criterion's
+    score; a thin story gets only its share, and a case question nothing."""
+    criteria = [{"id": "ownership", "description": "Owns their part in the gap without blaming others"},
+                {"id": "evidence", "description": "Measures the real gap on a sample of real traffic"},
+                {"id": "reset", "description": "Resets expectations with options and a new bar"}]
+    story = ("During my APM rotation at a property-search app I built a demo of natural-language search and showed "
+             "it to sales leadership with eight queries I had written myself. All eight worked, and the head of "
+             "sales told two partners it would be live next month. That was on me: I had presented queries I knew "
+             "worked as if they showed how it would perform. The next day I pulled 300 real queries from our search "
+             "logs, and a teammate and I labelled the correct filters for each one. Full match was 68%, and about 5% "
+             "silently got the price or bedroom count wrong. I went to the head of sales that week with one slide "
+             "and offered two options: an optional beta that shows the parsed filters, or a delay of a quarter. He "
+             "chose the beta, and we set 85% full match as the bar for dropping the label and got there in ten weeks.")
+    thin = "I showed a demo that went well. Later it did worse with real users, so I told sales."
+    reference = ("A strong answer owns the candidate's part plainly: the demo used hand-picked inputs, so it showed "
+                 "the best case. It measures the real gap on a labelled sample of real queries, with the errors that "
+                 "matter most. It resets expectations quickly, before promises spread, with options such as a "
+                 "labelled beta or a delay, and a bar for leaving the beta.")
+
+    def shift(question: str, answer: str) -> float:
+        rubric = from_inline(question, criteria, reference)
+        sc = screen(answer, rubric.question, rubric.reference_answer)
+        a = grader.analyse(rubric, sc, grader.embed_spans(sc.norm))
+        assert len({f.shift for f in a.features}) == 1
+        return a.features[0].shift
+
+    told = "Tell me about a time a demo you gave set expectations your product could not meet."
+    full, short = shift(told, story), shift(told, thin)
+    assert STORY_OFFSET >= full > 2 * short > 0
+    assert shift("How should a PM reset expectations after a demo that oversold the product?", story) == 0
+    assert grader.grade(from_inline(told, criteria, reference), thin).overall.band == "below_bar"

@@ -6,6 +6,7 @@ import pytest
 
 from app.grading.screen import screen
 from app.grading.text import (
+    asks_for_story,
     gibberish_share,
     is_injection,
     is_keyword_list,
@@ -107,3 +108,26 @@ def test_a_short_answer_reply_in_the_questions_words_is_graded_not_refused() -> 
     case = "Why would terminal 1 read the same voltage as the positive battery terminal, and how would you check it?"
     assert screen("Terminal 1 reads the same voltage as the positive battery terminal.", case).abstain == \
         "restates_question"
+
+
+@pytest.mark.parametrize("question", [
+    "Tell me about a time you had to launch a model that was below the quality bar.",
+    "Describe a situation where you and an ML lead disagreed about accuracy.",
+    "Walk me through a time a demo you gave set expectations too high.",
+    "Have you ever raised a fairness concern late in a project? What happened?",
+    "Give an example of a time you planned work whose feasibility was unknown.",
+])
+def test_questions_that_ask_for_the_candidates_own_story(question: str) -> None:
+    assert asks_for_story(question)
+
+
+@pytest.mark.parametrize("question", [
+    "How would you decide whether to launch a model that is below the quality bar?",
+    "Design an AI feature that drafts support replies. Describe a rollout plan.",
+    "What would you tell the executive who wants a time estimate for the model?",
+    "Tell me about the trade-offs between RAG and fine-tuning for this assistant.",
+    "Describe a situation where the model fails and how the product should respond.",
+    "Describe a time-series model that would forecast demand for this feature.",
+])
+def test_case_questions_do_not_ask_for_a_story(question: str) -> None:
+    assert not asks_for_story(question)
