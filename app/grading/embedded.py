@@ -113,12 +113,12 @@ PADDED_SHARE = 0.25
 # score, in full once the answer keeps STORY_WORDS words after filtering and in proportion below that. One good story
 # shares little wording or meaning with another, or with a rubric written to describe both, so every coverage
 # feature runs low: on gold calib (rubrics inline) the 27 answers to its five story questions scored 29 on average
-# against a human 58. 0.567 is the mean gap between human level and fitted score over those questions' criteria
-# (0.49-0.62 with one question left out at a time). Scaled by what the answer kept, a thin story gains little: a
-# full offset for every story also lifted an injection over a weak story and a padded one from below the bar to
-# approaching, while 150 kept words held both (100 did not). All five story questions are calibration questions,
-# so this is fitted in sample; README "How interviews and grading work" gives the figures.
-STORY_OFFSET, STORY_WORDS = 0.567, 150
+# against a human 58. 0.547 is the mean gap between human level and fitted score (Params.z) over those questions'
+# criteria (0.47-0.61 with one question left out at a time). Scaled by what the answer kept, a thin story gains
+# little: a full offset for every story also lifted an injection over a weak story and a padded one from below the
+# bar to approaching, while 150 kept words held both (100 did not). All five story questions are calibration
+# questions, so this is fitted in sample; README "How interviews and grading work" gives the figures.
+STORY_OFFSET, STORY_WORDS = 0.547, 150
 FILLER_FLAG_MIN = 2  # filler is reported when this many sentences were dropped as filler: a strong answer's one
 # terse line ("Keep spoken answers short.") earns nothing, but telling its author they wrote filler misleads
 
