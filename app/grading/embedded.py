@@ -293,10 +293,11 @@ class EmbeddedGrader:
         q_vecs = self.embed_spans([s.text for s in segments(rp.rubric.question)] or [rp.rubric.question])
         q_win, _ = windows(q_vecs)
         r_win, _ = windows(rp.reference_vecs) if len(rp.reference_vecs) else (np.zeros((0, 1)), [])
+        ref_tops = bool(len(rp.reference_vecs)) and not describes_answer(rp.rubric.reference_answer)
         out = []
         for cp in rp.criteria:
             floor = split_cover(cp, point_cover(q_win, cp.vecs))
-            if len(rp.reference_vecs) and not describes_answer(rp.rubric.reference_answer):
+            if ref_tops:
                 cover = point_cover(r_win, cp.vecs) if len(r_win) else np.zeros(len(cp.points))
                 ref_ix = [i for i, p in enumerate(cp.points) if p.source == "reference"]
                 if ref_ix:

@@ -13,7 +13,15 @@ from app.llm import LLMClient, LLMConfig
 from app.llm.adapters import GuideModel, answer_prompts
 from rag import ExtractiveAnswerer
 from rag.llm_answerer import LLMAnswerer, LLMGuideAnswer
-from tests.app.llm.conftest import MODEL, OFF_GUIDE, ON_GUIDE, cited_answer, excerpt_texts, guide_extractive
+from tests.app.llm.conftest import (
+    MODEL,
+    OFF_GUIDE,
+    ON_GUIDE,
+    cited_answer,
+    excerpt_texts,
+    fault_timeout,
+    guide_extractive,
+)
 from tests.llm_server import Reply, ScriptedLLM, refused_url
 
 
@@ -118,7 +126,7 @@ def test_weak_retrieval_declines_without_calling_the_model(scripted: ScriptedLLM
 def test_faults_fall_back_to_the_extractive_answer(scripted: ScriptedLLM, extractive: ExtractiveAnswerer,
                                                    reply: Reply, reason: str) -> None:
     scripted.enqueue(reply)
-    llm = answerer(scripted.base_url, extractive, timeout=1.0)
+    llm = answerer(scripted.base_url, extractive, timeout=fault_timeout(reason))
     a = llm.answer(ON_GUIDE)
     assert a.degraded and a.degraded_reason == f"answerer: {reason}"
     assert a.grounded and a.answer == extractive.answer(ON_GUIDE).answer

@@ -14,7 +14,7 @@ from app.interview import EmbeddedInterviewer
 from app.interview.llm_interviewer import LeakGuard, LLMInterviewer, private_texts
 from app.llm import Completion, LLMClient, LLMConfig, track
 from app.llm.prompts import PROMPTS_DIR
-from tests.app.llm.conftest import MODEL
+from tests.app.llm.conftest import MODEL, fault_timeout
 from tests.fakes import HashEmbedder
 from tests.llm_server import Reply, ScriptedLLM
 
@@ -146,7 +146,7 @@ def test_natural_turns_use_the_model_and_keep_the_question_verbatim(scripted: Sc
 def test_faults_fall_back_to_the_embedded_wording(scripted: ScriptedLLM, q: Question, reply: Reply,
                                                   reason: str) -> None:
     scripted.enqueue(reply, reply, reply)
-    iv = interviewer(scripted.base_url, timeout=1.0)
+    iv = interviewer(scripted.base_url, timeout=fault_timeout(reason))
     embedded = EmbeddedInterviewer(HashEmbedder())
     crit = from_question(q).criteria[0]
     with track() as trace:

@@ -15,7 +15,7 @@ from app.grading.ensemble import EnsembleGrader, combine_level
 from app.grading.llm_judge import LLMJudge, parse_reply
 from app.grading.types import CriterionResult, Overall
 from app.llm import LLMBadOutput, LLMClient, LLMConfig, ReplyCache, track
-from tests.app.llm.conftest import MODEL, fenced_answer, judge_json
+from tests.app.llm.conftest import MODEL, fault_timeout, fenced_answer, judge_json
 from tests.fakes import FakeGrader, HashEmbedder
 from tests.llm_server import Reply, ScriptedLLM, refused_url
 
@@ -140,7 +140,7 @@ def test_parse_reply_demands_every_criterion_once(rubric: GradingRubric) -> None
 def test_provider_faults_degrade_to_the_embedded_grade(scripted: ScriptedLLM, rubric: GradingRubric,
                                                        reply: Reply, reason: str) -> None:
     scripted.enqueue(reply)
-    j = judge(scripted.base_url, timeout=1.0)
+    j = judge(scripted.base_url, timeout=fault_timeout(reason))
     with track() as trace:
         card = j.grade(rubric, ANSWER)
     assert card.degraded and card.degraded_reason == f"judge: {reason}"
