@@ -31,7 +31,7 @@ from typing_extensions import TypedDict
 
 from app.content import Band
 from app.grading.errors import InvalidRubric, first_problem
-from app.grading.inline import InlineCriterion, criteria_list, from_inline
+from app.grading.inline import InlineCriterion, criteria_list, from_inline, with_reference_lifted
 from app.grading.rubric import REFERENCE_CRITERION, GradingRubric
 
 # Binary labels, compared case-insensitively. Any other label is categorical.
@@ -85,6 +85,12 @@ class ExternalItem(BaseModel):
     split: NonBlank | None = None
     expected: Expected | None = None
     meta: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reference_inside(cls, data: Any) -> Any:
+        """A rubric object that carries its model answer gives it as reference_answer, as POST /api/grade reads it."""
+        return with_reference_lifted(data)
 
     @field_validator("rubric", mode="before")
     @classmethod

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from app.content import Level, QuestionType
-from app.grading.inline import ALIASES, IGNORED_KEYS, criteria_list, unread_keys
+from app.grading.inline import ALIASES, IGNORED_KEYS, criteria_list, unread_keys, with_reference_lifted
 from app.markdown import Block
 
 MAX_QUESTION_CHARS = 2000
@@ -251,6 +251,13 @@ class GradeIn(Incoming):
     question: str = text_field(MAX_QUESTION_CHARS, None)
     rubric: list[dict[str, Any] | str] = optional_field(max_length=MAX_CRITERIA, json_schema_extra=_rubric_schema)
     reference_answer: str = text_field(MAX_REFERENCE_CHARS, None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reference_inside(cls, data: Any) -> Any:
+        """A rubric object that carries its model answer ({"criteria": [...], "reference_answer": "..."}) gives it
+        as the reference answer, rather than losing it or reading it as a criterion."""
+        return with_reference_lifted(data)
 
     @field_validator("answer")
     @classmethod

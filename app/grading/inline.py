@@ -285,6 +285,54 @@ class InlineCriterion(BaseModel):
         return tuple(src) if src and len(src) != src[-1] - src[0] + 1 else None
 
 
+# Names a rubric object gives the model answer it carries beside its criteria ({"criteria": [...],
+# "reference_answer": "..."}), compared with case, spaces and hyphens folded. A bare "reference" is read so only
+# beside a wrapped list of criteria: among criteria keyed by name it may be a criterion ("Reference: cites ...").
+REFERENCE_KEYS = frozenset({"reference_answer", "reference", "model_answer", "sample_answer", "ideal_answer",
+                            "example_answer", "exemplar_answer", "gold_answer", "expected_answer", "answer_key"})
+
+
+def _folded(key: str) -> str:
+    return re.sub(r"[\s-]+", "_", key.strip().lower())
+
+
+def lift_reference(rubric: Any, reference: str | None) -> tuple[Any, str | None]:
+    """A rubric object that carries its own model answer, split into the criteria and that answer.
+
+    Without this, {"criteria": [...], "reference_answer": "..."} lost the answer (only the criteria were read) and
+    an object keyed by criterion name read it as one more criterion, so the answer was graded on the rubric's
+    wording alone. The answer given beside the rubric wins when both are the same; two different ones are an error,
+    since either could be the one meant.
+    """
+    if not isinstance(rubric, dict):
+        return rubric, reference
+    wrapper = "criteria" in rubric or any(k in rubric for k in _WRAPPERS)
+    keys = [k for k, v in rubric.items() if isinstance(k, str) and _folded(k) in REFERENCE_KEYS
+            and (wrapper or _folded(k) != "reference") and isinstance(v, str) and v.strip()]
+    if not keys:
+        return rubric, reference
+    inside = {rubric[k].strip() for k in keys}
+    if len(inside) > 1:
+        raise ValueError(f"the rubric carries {len(inside)} different reference answers ({', '.join(keys)}); "
+                         "give one")
+    found = rubric[keys[0]]
+    if reference is not None and reference.strip() != found.strip():
+        raise ValueError(f"reference_answer and the rubric's {keys[0]!r} differ; give one reference answer")
+    return {k: v for k, v in rubric.items() if k not in keys}, reference if reference is not None else found
+
+
+def with_reference_lifted(data: Any) -> Any:
+    """A request or dataset row ({"rubric": ..., "reference_answer": ...}) with the rubric's own model answer moved
+    to its reference_answer (lift_reference); anything else is returned as it came, for validation to judge."""
+    if not isinstance(data, dict) or not isinstance(data.get("rubric"), dict):
+        return data
+    ref = data.get("reference_answer")
+    if ref is not None and not isinstance(ref, str):
+        return data
+    rubric, ref = lift_reference(data["rubric"], ref)
+    return {**data, "rubric": rubric, **({"reference_answer": ref} if ref is not None else {})}
+
+
 def criteria_list(rubric: Any) -> list[Any]:
     """A rubric's criteria as a list, from the forms people write: a list; {"criteria": [...]} (or "rubric",
     "dimensions", ...); an object keyed by criterion name, each holding its description or its fields

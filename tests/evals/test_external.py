@@ -65,6 +65,12 @@ def test_fixture_loads_with_every_label_type() -> None:
     assert items[2].meta == {"annotator": "a2"}
 
 
+def test_a_model_answer_inside_the_rubric_object_is_the_reference(tmp_path: Path) -> None:
+    rubric = {"criteria": [{"id": "errors", "description": "Labels factual errors"}], "model_answer": REF}
+    [it] = load_external(write(tmp_path, item(reference_answer=None, rubric=rubric)))
+    assert it.reference_answer == REF and [c.id for c in it.rubric or []] == ["errors"]
+
+
 def test_blank_lines_are_skipped_and_line_numbers_count_them(tmp_path: Path) -> None:
     path = write(tmp_path, item(id="a"), "", "   ", item(id="b"), item(id="c", score=9))
     assert load_error(path) == f"{path}:5: score: 9 is outside [0, 4]"

@@ -83,6 +83,25 @@ def test_a_rubric_keyed_by_criterion_name(client: TestClient) -> None:
     assert r.status_code == 422 and "Metrics" in r.json()["error"]["message"]
 
 
+def test_a_model_answer_inside_the_rubric_object_is_the_reference(client: TestClient) -> None:
+    """{"criteria": [...], "reference_answer": ...} once lost the answer and graded on the rubric's wording alone."""
+    criteria = [{"id": "metrics", "description": "precision and recall targets"},
+                {"id": "drift", "description": "monitors drift after launch"}]
+    ref = "Set precision and recall targets on a labelled set, then alert on drift after launch."
+    base = {"question": "How would you evaluate a fraud model?", "answer": ANSWER}
+    inside = client.post("/api/grade", json={**base, "rubric": {"criteria": criteria, "reference_answer": ref}})
+    beside = client.post("/api/grade", json={**base, "rubric": criteria, "reference_answer": ref})
+    alone = client.post("/api/grade", json={**base, "rubric": criteria})
+    assert inside.status_code == beside.status_code == alone.status_code == 200, inside.text
+    assert inside.json()["grader"]["rubric_hash"] == beside.json()["grader"]["rubric_hash"]
+    assert inside.json()["grader"]["rubric_hash"] != alone.json()["grader"]["rubric_hash"]
+    assert inside.json()["overall"] == beside.json()["overall"]
+    assert not any("without a reference answer" in f for f in inside.json()["flags"])
+    clash = client.post("/api/grade", json={**base, "reference_answer": "Ship it.",
+                                            "rubric": {"criteria": criteria, "reference_answer": ref}})
+    assert clash.status_code == 422 and "give one reference answer" in clash.json()["error"]["message"]
+
+
 def test_a_markdown_table_pasted_as_the_rubric(client: TestClient) -> None:
     table = ("| Criterion | Description | Weight |\n|---|---|---|\n"
              "| Metrics | Sets precision and recall targets | 30% |\n| Drift | Monitors drift after launch | 70% |")

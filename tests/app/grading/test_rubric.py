@@ -8,6 +8,7 @@ import pytest
 
 from app.content import load_bank
 from app.grading import InvalidRubric, from_inline, from_question
+from app.grading.inline import lift_reference
 from app.settings import ROOT
 
 
@@ -220,3 +221,30 @@ def test_criteria_keyed_by_name_under_a_wrapper_key() -> None:
 def test_malformed_inline_rubrics_are_rejected_clearly(question: str, rubric, ref, message: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidRubric, match=re.escape(message)):
         from_inline(question, rubric, ref)
+
+
+@pytest.mark.parametrize("rubric", [
+    {"criteria": [{"id": "metrics", "description": "Sets targets"}], "reference_answer": "Set a 90% precision bar."},
+    {"rubric": [{"id": "metrics", "description": "Sets targets"}], "Model answer": "Set a 90% precision bar."},
+    {"criteria": [{"id": "metrics", "description": "Sets targets"}], "reference": "Set a 90% precision bar."},
+    {"Metrics": "Sets targets", "reference-answer": "Set a 90% precision bar."},
+])
+def test_a_rubric_object_that_carries_its_model_answer_gives_it_as_the_reference(rubric) -> None:  # type: ignore[no-untyped-def]
+    criteria, ref = lift_reference(rubric, None)
+    assert ref == "Set a 90% precision bar."
+    g = from_inline("Q?", criteria, ref)
+    assert [c.id for c in g.criteria] == ["metrics"] and g.reference_answer == ref  # not read as a criterion
+    assert lift_reference(rubric, "Set a 90% precision bar.")[1] == ref  # the same answer twice is fine
+
+
+def test_a_bare_reference_key_among_criteria_keyed_by_name_stays_a_criterion() -> None:
+    rubric = {"Metrics": "Sets targets", "Reference": "Cites the source of each claim"}
+    assert lift_reference(rubric, None) == (rubric, None)
+
+
+def test_two_different_reference_answers_are_rejected_by_name() -> None:
+    rubric = {"criteria": ["Sets targets"], "model_answer": "Set a 90% precision bar."}
+    with pytest.raises(ValueError, match="reference_answer and the rubric's 'model_answer' differ"):
+        lift_reference(rubric, "Ship it.")
+    with pytest.raises(ValueError, match="2 different reference answers"):
+        lift_reference({**rubric, "reference_answer": "Ship it."}, None)
