@@ -260,6 +260,24 @@ def cmd_disputes_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_study(args: argparse.Namespace) -> int:
+    """Study links of the bank's criteria passed inline, against the sections their authors chose."""
+    from app.compose import make_embedder, make_index, make_store
+    from app.content import load_bank
+    from app.grading import StudyFinder
+    from evals.study import format_agreement, study_agreement
+
+    settings = get_settings()
+    embedder = make_embedder(settings)
+    index = make_index(settings, embedder, make_store(settings))
+    results = study_agreement(StudyFinder(index.retriever), load_bank([settings.questions_dir]))
+    _out(format_agreement(results))
+    if args.misses:
+        for r in results.values():
+            _out(f"\n{r.split} misses:\n" + "\n".join(r.misses))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -327,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     c.set_defaults(fn=cmd_calibrate)
     sub.add_parser("agreement", help="grader vs exemplar labels on calib and test").set_defaults(
         fn=lambda a: _agreement())
+    st = sub.add_parser("study", help="study links of bank criteria passed inline vs the sections their authors chose")
+    st.add_argument("--misses", action="store_true", help="list each criterion whose link disagrees")
+    st.set_defaults(fn=cmd_study)
     ds = sub.add_parser("disputes", help="stored disputes").add_subparsers(dest="action", required=True)
     e = ds.add_parser("export", help="write every dispute as JSONL (stdout or --out)")
     e.add_argument("--out", type=Path)

@@ -20,6 +20,13 @@ GENERIC_LEVELS = {
     2: "Developed with reasoning that fits the question.",
     3: "Excellent: developed with specifics such as numbers, examples or concrete mechanisms.",
 }
+# The next step for a criterion that was given no anchors: the generic anchor says nothing of its topic, so the
+# advice names the criterion's description ({topic}) instead of echoing "Excellent: developed with ...".
+GENERIC_ADVICE = {
+    1: "Address {topic}.",
+    2: "Go beyond naming it: explain your reasoning on {topic}, tied to this question.",
+    3: "Make it concrete: give numbers, examples or the mechanism for {topic}.",
+}
 
 
 class RubricCriterion(BaseModel):

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.content import BAND_CUTS, Band, band_for, overall_score
-from app.grading.rubric import GradingRubric, RubricCriterion
+from app.grading.rubric import GENERIC_ADVICE, GENERIC_LEVELS, GradingRubric, RubricCriterion
 from app.grading.types import CriterionResult, Overall, Scorecard, Summary
 from app.grading.wording import advice
 
@@ -89,7 +89,16 @@ def next_step(c: RubricCriterion, level: int) -> str:
     that differs from the current one, numbered on the rubric's scale.
     """
     target = next_level(c, level)
-    return f"To reach {c.level_text(target)}: {advice(c.levels[target])}"
+    return f"To reach {c.level_text(target)}: {goal(c, target)}"
+
+
+def goal(c: RubricCriterion, target: int) -> str:
+    """The anchor of `target` as advice; for a criterion given no anchors, advice about its own description."""
+    text = c.levels[target]
+    if text == GENERIC_LEVELS.get(target) and target in GENERIC_ADVICE:
+        topic = c.description.strip().rstrip(".")
+        return GENERIC_ADVICE[target].format(topic=topic[:1].lower() + topic[1:] if topic[1:2].islower() else topic)
+    return advice(text)
 
 
 def next_level(c: RubricCriterion, level: int) -> int:
@@ -116,7 +125,7 @@ def summary(rubric: GradingRubric, results: list[CriterionResult]) -> Summary:
     if gap.level >= 3:
         tip = "Keep this standard: every criterion is at its top level."
     else:
-        tip = f"{gap.name}: {crit.probe or advice(crit.levels[next_level(crit, gap.level)])}"
+        tip = f"{gap.name}: {crit.probe or goal(crit, next_level(crit, gap.level))}"
     return Summary(strengths=[f"{r.name} ({crits[r.id].level_text(r.level)})" for r in strong[:3]], improvement=tip)
 
 

@@ -50,3 +50,16 @@ def test_a_ceiling_holds_the_overall_below_the_bar_and_survives_a_rescore() -> N
     assert rescore(RUBRIC, held.model_copy(update={"flags": []})).band == "approaching"
     legacy = held.model_copy(update={"overall": held.overall.model_copy(update={"ceiling": None})})
     assert rescore(RUBRIC, legacy).band == "approaching"
+
+
+def test_a_criterion_given_no_anchors_gets_advice_about_its_own_topic() -> None:
+    """It once read "Aim for this: excellent: developed with specifics ...", the generic anchor, whatever the topic."""
+    rubric = from_inline("Ship meal plans?", [{"id": "safety", "description": "Allergies, dietary limits."},
+                                             {"id": "evals", "description": "LLM evals before launch"}])
+    safety, evals = rubric.criteria
+    assert next_step(safety, 2) == ("To reach level 3: Make it concrete: give numbers, examples or the mechanism for "
+                                    "allergies, dietary limits.")
+    assert next_step(evals, 0) == ("To reach level 2: Go beyond naming it: explain your reasoning on LLM evals "
+                                   "before launch, tied to this question.")
+    card = build(rubric, [_result("safety", 3), _result("evals", 1)], [], {})
+    assert card.summary.improvement.startswith("evals: Go beyond naming it: explain your reasoning on LLM evals")
