@@ -5,7 +5,7 @@ name what good looks like, "golden set plus human rating", which the description
 ranked by fusing two views: the hybrid chunk ranking (the section of each hit, in order) and the similarity of the
 query to each section's centroid (the mean of its sentence vectors), so one well-worded chunk of an unrelated
 section does not win on its own. On the bank's criteria passed inline (no guide sections), the section chosen was
-one of the hand-picked ones for 0.42 of calibration criteria with name and description alone, and 0.59 this way
+one of the hand-picked ones for 0.42 of calibration criteria with name and description alone, and 0.58 this way
 (`python -m evals study`).
 """
 
@@ -52,10 +52,6 @@ class StudyFinder:
                 self._cache.clear()
             self._cache[key] = self._find(query, c.guide_sections)
         return self._cache[key]
-
-    def sections(self, query: str) -> list[str]:
-        """Every section id, best first for `query` (see the module docstring)."""
-        return self._ranked(query)[0]
 
     def _ranked(self, query: str) -> tuple[list[str], list[Chunk], np.ndarray]:
         """Section ids best first, the hybrid hits' chunks and the query vector: reciprocal-rank fusion of the

@@ -43,7 +43,9 @@ def shared() -> Iterator[tuple[ScriptedLLM, TestClient]]:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp, ScriptedLLM() as server:
-        c = app_client(llm_settings(Path(tmp), server.base_url, llm_timeout=1.0))
+        # 3 s, not 1 s: a reply the server sends at once must never read as a timeout on a loaded CI machine
+        # (see fault_timeout); the stall cases (Reply.slow(10)) still degrade, 2 s later.
+        c = app_client(llm_settings(Path(tmp), server.base_url, llm_timeout=3.0))
         yield server, c
         c.__exit__(None, None, None)
 
