@@ -28,5 +28,5 @@ def grade(body: GradeIn, grader: GraderDep, bank: BankDep, interviews: Interview
     else:
         rubric = from_inline(body.question, body.rubric, body.reference_answer)
     card = interviews.budget.run(lambda: grader.grade(rubric, body.answer).to_dict())
-    warnings: list[str] = rubric_warnings(body.rubric) if body.question_id is None else []
+    warnings: list[str] = [*body.wrapper_warnings, *rubric_warnings(body.rubric)] if body.question_id is None else []
     return {**card, "rubric_warnings": warnings} if warnings else card

@@ -5,10 +5,26 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.content import Level, QuestionType
-from app.grading.inline import ALIASES, IGNORED_KEYS, criteria_list, unread_keys, with_reference_lifted
+from app.grading.inline import (
+    ALIASES,
+    IGNORED_KEYS,
+    criteria_list,
+    unread_keys,
+    with_reference_lifted,
+    wrapper_warnings,
+)
 from app.markdown import Block
 
 MAX_QUESTION_CHARS = 2000
@@ -252,12 +268,24 @@ class GradeIn(Incoming):
     rubric: list[dict[str, Any] | str] = optional_field(max_length=MAX_CRITERIA, json_schema_extra=_rubric_schema)
     reference_answer: str = text_field(MAX_REFERENCE_CHARS, None)
 
-    @model_validator(mode="before")
+    _wrapper_warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="wrap")
     @classmethod
-    def _reference_inside(cls, data: Any) -> Any:
+    def _reference_inside(cls, data: Any, handler: ModelWrapValidatorHandler[GradeIn]) -> GradeIn:
         """A rubric object that carries its model answer ({"criteria": [...], "reference_answer": "..."}) gives it
-        as the reference answer, rather than losing it or reading it as a criterion."""
-        return with_reference_lifted(data)
+        as the reference answer, rather than losing it or reading it as a criterion; the object's other keys are
+        remembered to be named back (wrapper_warnings)."""
+        data = with_reference_lifted(data)
+        warnings = wrapper_warnings(data.get("rubric")) if isinstance(data, dict) else []
+        model = handler(data)
+        model._wrapper_warnings = warnings
+        return model
+
+    @property
+    def wrapper_warnings(self) -> list[str]:
+        """Keys beside the criteria of a rubric object that were not read."""
+        return list(self._wrapper_warnings)
 
     @field_validator("answer")
     @classmethod

@@ -372,6 +372,28 @@ def _keyed_by_name(value: Any) -> bool:
         isinstance(x, (str, dict)) for x in value.values())
 
 
+# Keys beside a wrapped list of criteria that name the rubric for people and are read silently as notes.
+_WRAPPER_NOTES = frozenset({"title", "name", "question_id", "id", "version"})
+
+
+def wrapper_warnings(rubric: Any) -> list[str]:
+    """A line naming the keys of a rubric object, beside its wrapped criteria, that the grader does not read
+    ({"criteria": [...], "scale": "1-5", "pass_mark": 70}): only the criteria and a model answer are read there,
+    and the rest was dropped without a word. An object keyed by criterion name has no such keys."""
+    if not isinstance(rubric, dict):
+        return []
+    key = "criteria" if "criteria" in rubric else next(
+        (k for k in _WRAPPERS if isinstance(rubric.get(k), list) or _keyed_by_name(rubric.get(k))), None)
+    if key is None:
+        return []
+    unread = sorted(k for k in rubric if k != key and k not in IGNORED_KEYS and k not in _WRAPPER_NOTES
+                    and _folded(k) not in REFERENCE_KEYS)
+    if not unread:
+        return []
+    return [f"rubric: {', '.join(map(repr, unread))} beside the criteria not read (only the criteria and a "
+            "reference answer are read there; a scale belongs in each criterion's levels)"]
+
+
 def rubric_warnings(rubric: Any) -> list[str]:
     """One line per criterion that carries keys the grader did not read, for the response to name back."""
     out = []

@@ -102,6 +102,18 @@ def test_a_model_answer_inside_the_rubric_object_is_the_reference(client: TestCl
     assert clash.status_code == 422 and "give one reference answer" in clash.json()["error"]["message"]
 
 
+def test_keys_beside_wrapped_criteria_are_named_back_not_dropped_silently(client: TestClient) -> None:
+    rubric = {"title": "Fraud model loop", "criteria": [{"id": "metrics", "description": "precision and recall"}],
+              "scale": "1-5", "pass_mark": 70, "notes": "for people"}
+    r = client.post("/api/grade", json={"question": "How would you evaluate a fraud model?", "answer": ANSWER,
+                                        "rubric": rubric})
+    assert r.status_code == 200, r.text
+    [warning] = r.json()["rubric_warnings"]
+    assert warning.startswith("rubric: 'pass_mark', 'scale' beside the criteria not read")  # title, notes: notes
+    r = client.post("/api/grade", json={"question": "Q?", "answer": ANSWER, "rubric": {"Metrics": "Sets targets"}})
+    assert r.status_code == 200 and not r.json().get("rubric_warnings")  # keyed by name: every key is a criterion
+
+
 def test_a_markdown_table_pasted_as_the_rubric(client: TestClient) -> None:
     table = ("| Criterion | Description | Weight |\n|---|---|---|\n"
              "| Metrics | Sets precision and recall targets | 30% |\n| Drift | Monitors drift after launch | 70% |")
