@@ -306,7 +306,7 @@ def lift_reference(rubric: Any, reference: str | None) -> tuple[Any, str | None]
     """
     if not isinstance(rubric, dict):
         return rubric, reference
-    wrapper = "criteria" in rubric or any(k in rubric for k in _WRAPPERS)
+    wrapper = _criteria_key(rubric) is not None
     keys = [k for k, v in rubric.items() if isinstance(k, str) and _folded(k) in REFERENCE_KEYS
             and (wrapper or _folded(k) != "reference") and isinstance(v, str) and v.strip()]
     if not keys:
@@ -346,11 +346,9 @@ def criteria_list(rubric: Any) -> list[Any]:
         return pasted.criteria(rubric, lambda word: _quality(word) is not None)
     if not isinstance(rubric, dict):
         raise ValueError("a rubric is a list of criteria, an object keyed by criterion name, or a checklist as text")
-    if "criteria" in rubric:
-        return criteria_list(rubric["criteria"])
-    wrapped = [k for k in _WRAPPERS if isinstance(rubric.get(k), list) or _keyed_by_name(rubric.get(k))]
-    if wrapped:  # {"rubric": [...]}, {"title": ..., "dimensions": [...]}, {"rubric": {"Metrics": ...}}
-        return criteria_list(rubric[wrapped[0]])
+    key = _criteria_key(rubric)
+    if key is not None:  # {"criteria": [...]}, {"title": ..., "dimensions": [...]}, {"rubric": {"Metrics": ...}}
+        return criteria_list(rubric[key])
     out: list[Any] = []
     for name, spec in rubric.items():
         if isinstance(spec, str):
@@ -364,6 +362,14 @@ def criteria_list(rubric: Any) -> list[Any]:
 
 
 _FIELDS = frozenset({*ALIASES, *(a for names in ALIASES.values() for a in names)})  # a criterion's keys, any name
+
+
+def _criteria_key(rubric: Mapping[str, Any]) -> str | None:
+    """The key under which a rubric object wraps its criteria ("criteria", "rubric", "dimensions", ...), or None
+    when the object is keyed by criterion name."""
+    if "criteria" in rubric:
+        return "criteria"
+    return next((k for k in _WRAPPERS if isinstance(rubric.get(k), list) or _keyed_by_name(rubric.get(k))), None)
 
 
 def _keyed_by_name(value: Any) -> bool:
@@ -380,10 +386,7 @@ def wrapper_warnings(rubric: Any) -> list[str]:
     """A line naming the keys of a rubric object, beside its wrapped criteria, that the grader does not read
     ({"criteria": [...], "scale": "1-5", "pass_mark": 70}): only the criteria and a model answer are read there,
     and the rest was dropped without a word. An object keyed by criterion name has no such keys."""
-    if not isinstance(rubric, dict):
-        return []
-    key = "criteria" if "criteria" in rubric else next(
-        (k for k in _WRAPPERS if isinstance(rubric.get(k), list) or _keyed_by_name(rubric.get(k))), None)
+    key = _criteria_key(rubric) if isinstance(rubric, dict) else None
     if key is None:
         return []
     unread = sorted(k for k in rubric if k != key and k not in IGNORED_KEYS and k not in _WRAPPER_NOTES
