@@ -414,7 +414,8 @@ def from_inline(question: str, rubric: Sequence[Any] | Mapping[str, Any] | str |
     if not question or not question.strip():
         raise InvalidRubric("question must not be empty")
     try:
-        rubric = criteria_list(rubric)
+        lifted, reference_answer = lift_reference(rubric, reference_answer)  # every caller, not only the API's
+        rubric = criteria_list(lifted)
     except ValueError as exc:
         raise InvalidRubric(f"rubric: {exc}") from None
     if not rubric and not (reference_answer and reference_answer.strip()):

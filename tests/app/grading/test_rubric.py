@@ -235,6 +235,7 @@ def test_a_rubric_object_that_carries_its_model_answer_gives_it_as_the_reference
     g = from_inline("Q?", criteria, ref)
     assert [c.id for c in g.criteria] == ["metrics"] and g.reference_answer == ref  # not read as a criterion
     assert lift_reference(rubric, "Set a 90% precision bar.")[1] == ref  # the same answer twice is fine
+    assert from_inline("Q?", rubric).reference_answer == ref  # callers that hand from_inline the object as written
 
 
 def test_a_bare_reference_key_among_criteria_keyed_by_name_stays_a_criterion() -> None:
