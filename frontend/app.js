@@ -1,11 +1,12 @@
-// casewise: the app shell. Four views behind tabs; each view lives in its own module under js/.
+// casewise: the app shell. Five views behind tabs; each view lives in its own module under js/.
 import { $, $$ } from "./js/dom.js";
 import { initGuide } from "./js/guide.js";
 import { initHistory } from "./js/history.js";
 import { initInterview } from "./js/interview.js";
+import { initOwnRubric } from "./js/ownrubric.js";
 import { initProgress } from "./js/progress.js";
 
-const NAMES = ["interview", "guide", "progress", "history"];
+const NAMES = ["interview", "guide", "rubric", "progress", "history"];
 const tabs = Object.fromEntries(NAMES.map((n) => [n, $(`#tab-${n}`)]));
 const panels = Object.fromEntries(NAMES.map((n) => [n, $(`#view-${n}`)]));
 let current = null;
@@ -42,6 +43,7 @@ const app = {
 const views = {
   interview: initInterview(panels.interview, app),
   guide: initGuide(panels.guide, app),
+  rubric: initOwnRubric(panels.rubric, app),
   progress: initProgress(panels.progress, app),
   history: initHistory(panels.history, app),
 };

@@ -19,6 +19,7 @@ from app.grading.embedded import Analysis, EmbeddedGrader
 from app.grading.features import point_cover, windows
 from app.grading.points import clauses
 from app.grading.rubric import GENERIC_LEVELS, GradingRubric
+from app.grading.scorecard import quote as _q
 from app.grading.screen import normalise, screen
 from app.grading.text import ENGLISH_FUNCTION, Span, is_fragment, is_keyword_list, segments, words
 from rag.lexical import tokenize
@@ -228,7 +229,3 @@ def _terse_statement(span: Span, vec: np.ndarray, anchor_vecs: np.ndarray) -> bo
     """
     return (span.words >= 6 and not is_fragment(span) and not is_keyword_list(span)
             and _meets_anchor(anchor_vecs, vec) >= ANCHOR_MATCH)
-
-
-def _q(text: str, n: int = 120) -> str:
-    return f"\u201c{text if len(text) <= n else text[:n].rsplit(' ', 1)[0] + '...'}\u201d"

@@ -186,6 +186,7 @@ class Analysis:
     shown: np.ndarray
     filler: tuple[int, ...]  # indices, in the screened answer, of the sentences dropped as filler or padding
     padded: float = 0.0  # share of the answer's words in those sentences (0 when the padding head is off)
+    filler_text: tuple[str, ...] = ()  # those sentences as written, named back to the candidate
 
     def shown_cover(self, points: np.ndarray) -> np.ndarray:
         """Each point's best window over what was shown: the rule for a "Not shown" claim."""
@@ -375,7 +376,8 @@ class EmbeddedGrader:
             f.values["breadth"] = breadth
             feats[i] = replace(f, shift=shift)
         capped = _keyword_dominant(sc, rel, prep.relevant)
-        return Analysis(sc, vecs, feats, owner, capped, prep, shown, tuple(filler), self._padded(rubric, full, filler))
+        return Analysis(sc, vecs, feats, owner, capped, prep, shown, tuple(filler), self._padded(rubric, full, filler),
+                        tuple(full.spans[i].text for i in filler))
 
     def _padded(self, rubric: GradingRubric, sc: Screened, filler: list[int]) -> float:
         """The share of the answer's words dropped as filler or padding; only where the padding head reads (case
@@ -473,6 +475,8 @@ class EmbeddedGrader:
         flags = [*a.screened.flags, "keywords_capped"] if a.capped else list(a.screened.flags)
         if a.prepared.rubric_only:  # the least reliable way to grade (README), said so
             flags.append("no_reference")
+        if "filler_ignored" in flags:
+            flags.append(scorecard.filler_note(a.filler_text))
         padded = a.padded >= PADDED_SHARE
         if padded:
             flags.append("mostly_padding")

@@ -7,7 +7,7 @@ are the same whichever grader produced the levels.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.content import BAND_CUTS, Band, band_for, overall_score
@@ -32,8 +32,8 @@ FLAG_TEXT = {
     "repetition_ignored": "Repeated sentences were counted once.",
     "filler_ignored": "Generic filler sentences earned nothing.",
     "truncated": "The answer was cut to its first 1000 words for grading.",
-    "mostly_padding": "Most of this answer is general talk that would fit any question, so the overall grade is held "
-                      "below the bar. Cut it and spend the words on decisions, numbers and reasons.",
+    "mostly_padding": "A large share of this answer is general talk that would fit any question, so the overall grade "
+                      "is held below the bar. Cut it and spend the words on decisions, numbers and reasons.",
     "no_reference": "Graded on the rubric's wording alone: without a reference answer, levels agree less often with "
                     "human graders. Add a model answer to the rubric for firmer levels.",
 }
@@ -43,8 +43,29 @@ FLAG_TEXT = {
 BELOW_BAR = next(cut for cut, band in BAND_CUTS if band == Band.meets_bar) - 0.1
 
 
+# The padding hold's text on cards stored before the hold was recorded as a ceiling (see rescore).
+LEGACY_PADDING_TEXT = ("Most of this answer is general talk that would fit any question, so the overall grade is held "
+                       "below the bar. Cut it and spend the words on decisions, numbers and reasons.")
+FILLER_QUOTES = 3  # sentences named in the filler note; more are counted, not quoted
+
+
 def flag_text(flags: list[str]) -> list[str]:
     return [FLAG_TEXT.get(f, f) for f in flags]
+
+
+def quote(text: str, n: int = 120) -> str:
+    """A sentence of the answer in curly quotes, cut at a word boundary when longer than `n` characters."""
+    return f"\u201c{text if len(text) <= n else text[:n].rsplit(' ', 1)[0] + '...'}\u201d"
+
+
+def filler_note(sentences: Sequence[str]) -> str:
+    """Which sentences earned nothing as general talk. A flag that only says "filler" cannot be checked by the
+    candidate; naming the sentences shows what to sharpen, and makes a wrong call visible rather than silent."""
+    shown = "; ".join(quote(s, 90) for s in sentences[:FILLER_QUOTES])
+    more = len(sentences) - FILLER_QUOTES
+    rest = f" and {more} more" if more > 0 else ""
+    end = "" if not rest and shown[-2:-1] in ".?!" else "."
+    return f"Read as general talk: {shown}{rest}{end} Sharpen each with a decision, a number or a reason, or cut it."
 
 
 def abstained(reason: str, flags: list[str], fingerprint: Mapping[str, Any]) -> Scorecard:
@@ -75,9 +96,9 @@ def overall(rubric: GradingRubric, results: list[CriterionResult],
 def rescore(rubric: GradingRubric, card: Scorecard) -> Overall:
     """The overall after a level changed (an upheld dispute): from the levels, still under the card's ceiling,
     since a dispute re-reads one criterion, not the whole answer. A card stored before the ceiling was recorded
-    shows its hold only as the padding flag's text."""
+    shows its hold only as the padding flag's text of the time."""
     ceiling = card.overall.ceiling if card.overall else None
-    if ceiling is None and FLAG_TEXT["mostly_padding"] in card.flags:
+    if ceiling is None and LEGACY_PADDING_TEXT in card.flags:
         ceiling = BELOW_BAR
     return overall(rubric, card.criteria, ceiling=ceiling)
 

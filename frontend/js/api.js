@@ -112,6 +112,8 @@ export const api = {
   send: (id, text, key = newKey()) =>
     request(`/api/interviews/${enc(id)}/messages`, { method: "POST", body: { text }, headers: { "Idempotency-Key": key } }),
   grade: (id) => request(`/api/interviews/${enc(id)}/grade`, { method: "POST" }),
+  /** Stateless grading against an inline rubric and/or model answer (nothing is stored). */
+  gradeInline: (body) => request("/api/grade", { method: "POST", body }),
   dispute: (id, criterionId, reason) =>
     request(`/api/interviews/${enc(id)}/disputes`, { method: "POST", body: { criterion_id: criterionId, reason } }),
   progress: () => request("/api/progress"),

@@ -1,6 +1,8 @@
 // The scorecard: band and score, per-criterion level bars, evidence highlighted inside the candidate's own
 // answer, what was missing, study links that open in place, flags, abstentions, disputes and a strong-answer
-// reveal. Every piece of text goes in as text.
+// reveal. Every piece of text goes in as text. The same card shows an interview's grade (ctx.interview: disputes and
+// the strong answer need the session) and a stateless grade against the candidate's own rubric (ctx.title and
+// ctx.answer, with the notes on how the rubric was read).
 import { api } from "./api.js";
 import { el, focusQuietly } from "./dom.js";
 import { sectionReader } from "./reader.js";
@@ -114,7 +116,7 @@ function criterionCard(ctx, crit, index) {
     missing,
     studyLinks(crit.study),
     disputes.map(disputeView),
-    contestForm(ctx, crit));
+    ctx.interview ? contestForm(ctx, crit) : null);
 }
 
 function answerBlock(text, criteria) {
@@ -188,16 +190,31 @@ function abstained(ctx, card) {
     el("p", { class: "eyebrow" }, "Scorecard"),
     el("h2", { id: titleId, class: "sc-heading", tabindex: "-1" }, "No score this time"),
     el("p", { class: "lead abstain-message" }, card.message || "This answer could not be graded."),
-    el("p", { class: "muted" }, "Nothing was scored, so this session does not count against your progress. ",
+    el("p", { class: "muted" }, ctx.interview ? "Nothing was scored, so this session does not count against your progress. "
+      : "Nothing was scored. ",
       "Try the question again with a fuller answer: your reasoning in a few sentences, in English."),
     ctx.onRetryQuestion ? el("button", { type: "button", class: "btn primary", on: { click: ctx.onRetryQuestion } },
       "Try this question again") : null,
     flagsList(card.flags),
-    answerBlock(answerText(ctx.interview.messages), []));
+    answerBlock(gradedText(ctx), []));
+}
+
+/** The text that was graded: an interview's answers, or the answer given with the candidate's own rubric. */
+function gradedText(ctx) {
+  return ctx.interview ? answerText(ctx.interview.messages) : ctx.answer || "";
+}
+
+/** How an inline rubric was read: keys that were not used, scales, anything the author should check. */
+function rubricNotes(warnings) {
+  if (!warnings || !warnings.length) return null;
+  return el("div", { class: "flags rubric-notes", role: "note", "aria-label": "How your rubric was read" },
+    el("h3", { class: "sub" }, "How your rubric was read"),
+    el("ul", {}, warnings.map((w) => el("li", {}, w))));
 }
 
 /**
- * ctx: {interview (the GET view), card, disputes, onChange(card, disputes, focusCriterion), onRetryQuestion?}
+ * ctx: {interview (the GET view), card, disputes, onChange(card, disputes, focusCriterion), onRetryQuestion?}, or
+ * for a stateless grade {title, answer, card, disputes: []}.
  */
 export function renderScorecard(ctx) {
   const { card } = ctx;
@@ -220,17 +237,18 @@ export function renderScorecard(ctx) {
       el("div", { class: "sc-title" },
         el("p", { class: "eyebrow" }, "Scorecard"),
         el("h2", { id: titleId, class: "sc-heading", tabindex: "-1" }, bandLabel(o.band)),
-        el("p", { class: "muted" }, ctx.interview.question.title),
+        el("p", { class: "muted" }, ctx.interview ? ctx.interview.question.title : ctx.title),
         timingLine(card.timing))),
     flagsList(card.flags),
+    rubricNotes(card.rubric_warnings),
     summary.strengths?.length || summary.improvement ? el("div", { class: "summary" },
       summary.strengths?.length ? el("p", {}, el("strong", {}, "Strengths: "), summary.strengths.join("; ")) : null,
       summary.improvement ? el("p", {}, el("strong", {}, "Most valuable improvement: "), summary.improvement) : null)
       : null,
-    answerBlock(answerText(ctx.interview.messages), card.criteria || []),
+    answerBlock(gradedText(ctx), card.criteria || []),
     el("h3", { class: "sub" }, "By criterion"),
     el("ol", { class: "criteria" }, (card.criteria || []).map((c, i) => criterionCard(wrapped, c, i))),
-    strongAnswer(ctx, card));
+    ctx.interview ? strongAnswer(ctx, card) : null);
 }
 
 /** How long the answer took, against the suggested time (recorded with interview grades). */

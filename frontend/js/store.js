@@ -1,6 +1,7 @@
-// Local persistence: the current interview id and one draft per interview. Storage may be unavailable.
+// Local persistence: the current interview id, one draft per interview, and the "Your rubric" form. Storage may be unavailable.
 const CURRENT = "casewise.current";
 const INTRO = "casewise.intro-seen";
+const OWN = "casewise.own-rubric";
 const draftKey = (id) => `casewise.draft.${id}`;
 
 function get(key) {
@@ -36,4 +37,14 @@ export const store = {
   draft: (id) => get(draftKey(id)) || "",
   saveDraft: (id, text) => set(draftKey(id), text),
   clearDraft: (id) => set(draftKey(id), null),
+  /** The "Your rubric" form as last typed: {question, rubric, reference_answer, answer}. */
+  ownRubric() {
+    try {
+      const v = JSON.parse(get(OWN) || "{}");
+      return v && typeof v === "object" ? v : {};
+    } catch {
+      return {};
+    }
+  },
+  saveOwnRubric: (values) => set(OWN, Object.values(values).some((v) => v.trim()) ? JSON.stringify(values) : null),
 };

@@ -285,6 +285,14 @@ def test_no_horizontal_scroll_at_375px_on_any_view(session: Session) -> None:
     assert page.evaluate(NO_OVERFLOW), "guide"
     session.shot("6-mobile-guide")
 
+    page.locator("#tab-rubric").click()
+    page.locator("#own-example").click()
+    expect(page.locator("#own-answer")).not_to_have_value("")
+    page.locator("#own-submit").click()
+    expect(page.locator("#own-scorecard .scorecard")).to_be_visible()
+    assert page.evaluate(NO_OVERFLOW), "your rubric"
+    session.shot("6-mobile-own-rubric")
+
     page.locator("#tab-progress").click()
     expect(page.locator("svg.chart").first).to_be_visible()
     assert page.evaluate(NO_OVERFLOW), "progress"

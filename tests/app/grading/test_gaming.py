@@ -15,6 +15,7 @@ from app.content import QuestionBank
 from app.grading import EmbeddedGrader, GradingRubric, from_question
 from app.grading.scorecard import FLAG_TEXT
 from app.grading.screen import encoded, foreign_sentence, normalise, obfuscated
+from app.grading.text import segments
 from app.settings import ROOT
 
 pytestmark = pytest.mark.slow
@@ -95,6 +96,12 @@ def test_padding_is_flagged(grader: EmbeddedGrader, bank: QuestionBank) -> None:
     assert q is not None
     card = grader.grade(from_question(q), padded(q.exemplars[0].text))
     assert FLAG_TEXT["filler_ignored"] in card.flags
+    # The flag names what earned nothing, so the candidate can check it: padding sentences, none of the answer's own.
+    note = next(f for f in card.flags if f.startswith("Read as general talk:"))
+    named = [s for s in PADDING[0] + PADDING[1] if f"\u201c{s}\u201d" in note]
+    assert named, note
+    own = {s.text for s in segments(q.exemplars[0].text)}
+    assert not any(f"\u201c{s}\u201d" in note for s in own), note
 
 
 def test_injections_are_flagged(grader: EmbeddedGrader, bank: QuestionBank) -> None:

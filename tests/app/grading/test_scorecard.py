@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.grading import from_inline
-from app.grading.scorecard import BELOW_BAR, FLAG_TEXT, build, next_step, rescore
+from app.grading.scorecard import BELOW_BAR, FLAG_TEXT, LEGACY_PADDING_TEXT, build, filler_note, next_step, rescore
 from app.grading.types import CriterionResult
 
 RUBRIC = from_inline("Predict lift breakdowns", [
@@ -48,8 +48,19 @@ def test_a_ceiling_holds_the_overall_below_the_bar_and_survives_a_rescore() -> N
     # The hold is read from the card's own record, whatever its flags say; a card stored before the ceiling was
     # recorded still carries the flag's text, and keeps its hold through that.
     assert rescore(RUBRIC, held.model_copy(update={"flags": []})).band == "approaching"
-    legacy = held.model_copy(update={"overall": held.overall.model_copy(update={"ceiling": None})})
+    legacy = held.model_copy(update={"overall": held.overall.model_copy(update={"ceiling": None}),
+                                     "flags": [LEGACY_PADDING_TEXT]})
     assert rescore(RUBRIC, legacy).band == "approaching"
+    assert rescore(RUBRIC, legacy.model_copy(update={"flags": []})).band == "strong"
+
+
+def test_the_filler_note_quotes_what_earned_nothing() -> None:
+    note = filler_note(["We would launch to a small group first.", "Quality matters a lot"])
+    assert note == ("Read as general talk: \u201cWe would launch to a small group first.\u201d; \u201cQuality matters a "
+                    "lot\u201d. Sharpen each with a decision, a number or a reason, or cut it.")
+    many = filler_note([f"Sentence {i} says little." for i in range(5)])
+    assert "\u201cSentence 2 says little.\u201d and 2 more." in many and "Sentence 3" not in many
+    assert "..." in filler_note(["word " * 40])  # a long sentence is cut at a word boundary
 
 
 def test_a_criterion_given_no_anchors_gets_advice_about_its_own_topic() -> None:
