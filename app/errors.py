@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.budget import BudgetExceeded
 from app.content.errors import ContentError, QuestionNotFound
-from app.grading.errors import GradingError, InvalidRubric
+from app.grading.errors import GradingError, InvalidRubric, NothingToContest, UnknownCriterion
 from app.interview.errors import (
     CriterionNotFound,
     GradingFailed,
@@ -80,6 +80,8 @@ STATUS: dict[type[Exception], Mapped] = {
     # grading
     GradingError: Mapped(500, "grading_error"),
     InvalidRubric: Mapped(422, "invalid_rubric"),
+    UnknownCriterion: Mapped(404, "not_found"),
+    NothingToContest: Mapped(409, "conflict"),
     # rag
     RagError: Mapped(500, "retrieval_error"),
     SectionNotFound: Mapped(404, "not_found"),

@@ -8,7 +8,7 @@ from fastapi import Depends, Request, Response
 
 from app.content import QuestionBank
 from app.errors import NotReady
-from app.grading import Grader
+from app.grading import EmbeddedGrader, Grader
 from app.interview import InterviewService
 from app.runtime import Runtime
 from rag import Answerer, GuideIndex
@@ -64,8 +64,16 @@ def get_grader(rt: RuntimeDep) -> Grader:
     return grader
 
 
+def get_embedded_grader(rt: RuntimeDep) -> EmbeddedGrader:
+    """The embedded grader whatever the configuration: disputes are re-read by it, as in interviews."""
+    if rt.grader is None:
+        raise _not_ready(rt)
+    return rt.grader
+
+
 InterviewsDep = Annotated[InterviewService, Depends(get_interviews)]
 GraderDep = Annotated[Grader, Depends(get_grader)]
+EmbeddedDep = Annotated[EmbeddedGrader, Depends(get_embedded_grader)]
 
 
 def _token(request: Request) -> str | None:

@@ -71,6 +71,19 @@ class DisputeResult(DisputeOut):
     scorecard: ScorecardOut
 
 
+class GradeDisputeOut(BaseModel):
+    """A dispute of a stateless grade: the decision, the sentences re-read, and the card after it."""
+
+    criterion_id: str
+    reason: str
+    decision: str
+    old_level: int
+    new_level: int
+    explanation: str
+    checked: list[str] = []
+    scorecard: ScorecardOut
+
+
 class InterviewOut(BaseModel):
     id: str
     state: str

@@ -211,10 +211,14 @@ class DisputeIn(Incoming):
     @field_validator("reason")
     @classmethod
     def _ok(cls, v: str) -> str:
-        v = _text(v, "reason")
-        if len(v) > 2000:
-            raise ValueError(f"reason is {len(v)} characters; the limit is 2000")
-        return v
+        return _reason(v)
+
+
+def _reason(v: str) -> str:
+    v = _text(v, "reason")
+    if len(v) > 2000:
+        raise ValueError(f"reason is {len(v)} characters; the limit is 2000")
+    return v
 
 
 # The documented form of one inline criterion, or a plain string (its description); the grader's rubric parser
@@ -229,11 +233,17 @@ RUBRIC_CRITERION: dict[str, Any] = {
         "id": {"type": "string", "minLength": 1, "maxLength": 80, "pattern": NONBLANK},
         "description": {"type": "string", "minLength": 1, "maxLength": MAX_ANCHOR_CHARS, "pattern": NONBLANK},
         "weight": {"anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": 100},
-                             {"type": "string", "examples": ["30%", "25 points", "1/3", "high"]}]},
+                             # the written forms the grader reads, not every text: anything else is a 422
+                             {"type": "string", "examples": ["30%", "25 points", "1/3", "high"], "pattern":
+                              r"^(?:[1-9][0-9]?(?:\.[0-9]+)?(?:%| points| pts| marks)?|x[1-9]|1/[1-9]|low|medium|high)$"}]},
         "name": {"type": "string", "maxLength": 200, "pattern": NO_NUL},
         "levels": {"type": "array", "minItems": 2, "maxItems": MAX_LEVELS,
                    "items": {"type": "string", "minLength": 1, "maxLength": MAX_ANCHOR_CHARS, "pattern": NONBLANK}},
     },
+    # Other keys are accepted and named back (rubric_warnings); like every text of a request, theirs holds no NUL.
+    "propertyNames": {"pattern": NO_NUL},
+    "additionalProperties": {"anyOf": [{"type": "string", "maxLength": MAX_ANCHOR_CHARS, "pattern": NO_NUL},
+                                       {"type": "number"}, {"type": "boolean"}]},
 }
 RUBRIC_ITEM: dict[str, Any] = {"anyOf": [
     {"type": "string", "minLength": 1, "maxLength": MAX_ANCHOR_CHARS, "pattern": NONBLANK}, RUBRIC_CRITERION]}
@@ -336,3 +346,25 @@ class GradeIn(Incoming):
                     if not isinstance(text, (str, int, float, bool)) and text is not None:
                         raise ValueError(f"[{i}].{key} must hold text, not nested objects")
         return v
+
+
+MAX_EARLIER_DISPUTES = 20
+
+
+class GradeDisputeIn(GradeIn):
+    """A dispute of a stateless grade: the grading request again, the contested criterion and the reason, and the
+    disputes made before it on the same card (nothing is stored between requests, so they are decided again)."""
+
+    criterion_id: str = Field(max_length=80, json_schema_extra={"pattern": NO_NUL})
+    reason: str = text_field(2000)
+    earlier: list[DisputeIn] = Field(default_factory=list, max_length=MAX_EARLIER_DISPUTES)
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_ok(cls, v: str) -> str:
+        return _reason(v)
+
+    @property
+    def disputes(self) -> list[tuple[str, str]]:
+        """Every dispute on the card, oldest first, this one last."""
+        return [(d.criterion_id, d.reason) for d in self.earlier] + [(self.criterion_id, self.reason)]

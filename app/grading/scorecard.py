@@ -103,6 +103,28 @@ def rescore(rubric: GradingRubric, card: Scorecard) -> Overall:
     return overall(rubric, card.criteria, ceiling=ceiling)
 
 
+def raise_level(rubric: GradingRubric, card: Scorecard, criterion_id: str, level: int,
+                evidence: Sequence[str] = ()) -> Scorecard:
+    """The card after an upheld dispute raised one criterion: its level (on the rubric's own scale too), the
+    sentences that earned it, advice for the level it is now at (none at the top), the summary and the overall,
+    which keeps any hold. Patching the level alone left the card contradicting itself ("To reach level 3" under a
+    criterion shown at 3/3, strengths without it)."""
+    results = []
+    for r in card.criteria:
+        if r.id == criterion_id:
+            c = next(x for x in rubric.criteria if x.id == criterion_id)
+            kept = [m for m in r.missing if not m.startswith("To reach ")]
+            r = r.model_copy(update={"level": level, "evidence": list(dict.fromkeys([*r.evidence, *evidence])),
+                                     "missing": [] if level >= 3 else [*kept, next_step(c, level)]})
+        results.append(r)
+    results = on_own_scale(rubric, results)
+    raised = next(r for r in results if r.id == criterion_id)
+    updated = card.model_copy(update={"criteria": results, "summary": summary(rubric, results),
+                                      "flags": [*card.flags, f"{raised.name} was raised to level {level} after a "
+                                                             f"dispute."]})
+    return updated.model_copy(update={"overall": rescore(rubric, updated) if card.overall else None})
+
+
 def next_step(c: RubricCriterion, level: int) -> str:
     """What moves a criterion up, as advice: the next level's anchor, level 2 at least (naming a topic is no goal).
 

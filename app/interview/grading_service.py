@@ -18,7 +18,7 @@ from app.db import crud
 from app.db.models import InterviewSession, Turn, utcnow
 from app.grading import EmbeddedGrader, Scorecard, from_question
 from app.grading.dispute import recheck
-from app.grading.scorecard import rescore
+from app.grading.scorecard import raise_level
 from app.interview.access import Access, add_usage, dispute_view, said
 from app.interview.errors import (
     CriterionNotFound,
@@ -156,10 +156,7 @@ class GradingService:
             decision = self.budget.run(lambda: recheck(self.grader, rubric, text, criterion_id, crit.level, reason),
                                        "a dispute")
             if decision.decision == "upheld":
-                crit.level = decision.new_level
-                crit.evidence = list(dict.fromkeys([*crit.evidence, *decision.evidence]))
-                card.overall = rescore(rubric, card) if card.overall else None
-                card.flags.append(f"{crit.name} was raised to level {decision.new_level} after a dispute.")
+                card = raise_level(rubric, card, criterion_id, decision.new_level, decision.evidence)
                 kept = {k: v for k, v in grade.scorecard.items() if k == "timing"}
                 grade = crud.save_grade(session=db, session_id=interview.id, kind="final",
                                         scorecard={**card.to_dict(), **kept})

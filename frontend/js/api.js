@@ -114,6 +114,8 @@ export const api = {
   grade: (id) => request(`/api/interviews/${enc(id)}/grade`, { method: "POST" }),
   /** Stateless grading against an inline rubric and/or model answer (nothing is stored). */
   gradeInline: (body) => request("/api/grade", { method: "POST", body }),
+  /** Contest one criterion of a stateless grade; `body` repeats the grading request and carries `earlier` disputes. */
+  gradeDispute: (body) => request("/api/grade/disputes", { method: "POST", body }),
   dispute: (id, criterionId, reason) =>
     request(`/api/interviews/${enc(id)}/disputes`, { method: "POST", body: { criterion_id: criterionId, reason } }),
   progress: () => request("/api/progress"),

@@ -1,6 +1,7 @@
 // The "Your rubric" view: grade an answer against a rubric the candidate brings (a checklist, a Markdown table or
 // JSON), through the stateless POST /api/grade. The form is kept in this browser as it is typed, so a reload or a
-// refused request loses nothing; the server stores nothing. The scorecard is the interview's, without disputes.
+// refused request loses nothing; the server stores nothing. The scorecard is the interview's; a dispute re-sends
+// the request with the disputes made before it, which the server decides again in order.
 import { api } from "./api.js";
 import { $, el, focusQuietly } from "./dom.js";
 import { mountScorecard } from "./scorecard.js";
@@ -88,7 +89,11 @@ export function initOwnRubric(root) {
     slot.replaceChildren();
     attempt(status, () => api.gradeInline(body), (card) => {
       submit.disabled = false;
-      mountScorecard(slot, { card, disputes: [], title: body.question, answer: body.answer });
+      const ctx = { card, disputes: [], title: body.question, answer: body.answer };
+      // Nothing is stored on the server: each dispute repeats the request with the ones made before it.
+      ctx.dispute = (criterionId, reason) => api.gradeDispute({ ...body, criterion_id: criterionId, reason,
+        earlier: ctx.disputes.map((d) => ({ criterion_id: d.criterion_id, reason: d.reason })) });
+      mountScorecard(slot, ctx);
       const heading = slot.querySelector(".sc-heading");
       slot.scrollIntoView({ block: "start" });
       focusQuietly(heading);

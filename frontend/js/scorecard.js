@@ -1,8 +1,8 @@
 // The scorecard: band and score, per-criterion level bars, evidence highlighted inside the candidate's own
 // answer, what was missing, study links that open in place, flags, abstentions, disputes and a strong-answer
-// reveal. Every piece of text goes in as text. The same card shows an interview's grade (ctx.interview: disputes and
-// the strong answer need the session) and a stateless grade against the candidate's own rubric (ctx.title and
-// ctx.answer, with the notes on how the rubric was read).
+// reveal. Every piece of text goes in as text. The same card shows an interview's grade (ctx.interview; the strong
+// answer needs the session) and a stateless grade against the candidate's own rubric (ctx.title, ctx.answer and
+// ctx.dispute, which contests a criterion without a session; with the notes on how the rubric was read).
 import { api } from "./api.js";
 import { el, focusQuietly } from "./dom.js";
 import { sectionReader } from "./reader.js";
@@ -90,7 +90,7 @@ function contestForm(ctx, crit) {
       return;
     }
     submit.disabled = true;
-    attempt(status, () => api.dispute(ctx.interview.id, crit.id, reason), (res) => {
+    attempt(status, () => ctx.dispute(crit.id, reason), (res) => {
       submit.disabled = false;
       ctx.onDispute(res, crit.id);
     }, { loadingText: "Re-checking this criterion…", onError: () => { submit.disabled = false; } });
@@ -116,7 +116,7 @@ function criterionCard(ctx, crit, index) {
     missing,
     studyLinks(crit.study),
     disputes.map(disputeView),
-    ctx.interview ? contestForm(ctx, crit) : null);
+    ctx.dispute ? contestForm(ctx, crit) : null);
 }
 
 function answerBlock(text, criteria) {
@@ -214,7 +214,7 @@ function rubricNotes(warnings) {
 
 /**
  * ctx: {interview (the GET view), card, disputes, onChange(card, disputes, focusCriterion), onRetryQuestion?}, or
- * for a stateless grade {title, answer, card, disputes: []}.
+ * for a stateless grade {title, answer, card, disputes, dispute(criterionId, reason) -> the dispute's result}.
  */
 export function renderScorecard(ctx) {
   const { card } = ctx;
@@ -222,6 +222,7 @@ export function renderScorecard(ctx) {
   if (card.abstained) return abstained(ctx, card);
   const wrapped = {
     ...ctx,
+    dispute: ctx.dispute || (ctx.interview && ((criterionId, reason) => api.dispute(ctx.interview.id, criterionId, reason))),
     onDispute: (res, criterionId) => {
       const disputes = [...ctx.disputes, res];
       ctx.onChange(res.scorecard || card, disputes, criterionId);

@@ -158,3 +158,36 @@ def test_keys_the_grader_does_not_read_are_accepted_and_named_back(client: TestC
 def test_bad_grade_requests(client: TestClient, body: dict, status: int, message: str) -> None:
     r = client.post("/api/grade", json=body)
     assert r.status_code == status and message in r.json()["error"]["message"]
+
+
+INLINE = {"question": "How would you evaluate a fraud model?", "answer": ANSWER,
+          "rubric": [{"id": "metrics", "description": "precision and recall targets"},
+                     {"id": "drift", "description": "monitors drift", "weight": 2}]}
+
+
+def test_a_stateless_grade_can_be_disputed(client: TestClient) -> None:
+    """POST /api/grade/disputes: graded again, decided, and answered with the card after the decision."""
+    card = client.post("/api/grade", json=INLINE).json()
+    body = {**INLINE, "criterion_id": "drift", "reason": f'I wrote "{ANSWER}"'}
+    r = client.post("/api/grade/disputes", json=body)
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["criterion_id"] == "drift" and d["decision"] in ("upheld", "rejected") and d["explanation"]
+    assert d["old_level"] == next(c["level"] for c in card["criteria"] if c["id"] == "drift")
+    assert [c["id"] for c in d["scorecard"]["criteria"]] == ["metrics", "drift"]
+    # Earlier disputes ride along and are decided again, in order.
+    r = client.post("/api/grade/disputes", json={**body, "earlier": [{"criterion_id": "metrics", "reason": "x y"}]})
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("change,status,needle", [
+    ({"criterion_id": "nope"}, 404, "has no criterion 'nope'"),
+    ({"reason": "   "}, 422, "reason"),
+    ({"earlier": [{"criterion_id": "drift", "reason": "again"}] * 21}, 422, "earlier"),
+    ({"answer": "ok"}, 409, "not graded"),
+])
+def test_a_dispute_that_cannot_be_decided_says_why(client: TestClient, change: dict[str, object], status: int,
+                                                   needle: str) -> None:
+    r = client.post("/api/grade/disputes", json={**INLINE, "criterion_id": "drift", "reason": "I did", **change})
+    assert r.status_code == status, r.text
+    assert needle in r.json()["error"]["message"]

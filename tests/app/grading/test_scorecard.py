@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from app.grading import from_inline
-from app.grading.scorecard import BELOW_BAR, FLAG_TEXT, LEGACY_PADDING_TEXT, build, filler_note, next_step, rescore
+from app.grading.scorecard import (
+    BELOW_BAR,
+    FLAG_TEXT,
+    LEGACY_PADDING_TEXT,
+    build,
+    filler_note,
+    next_step,
+    raise_level,
+    rescore,
+)
 from app.grading.types import CriterionResult
 
 RUBRIC = from_inline("Predict lift breakdowns", [
@@ -56,8 +65,8 @@ def test_a_ceiling_holds_the_overall_below_the_bar_and_survives_a_rescore() -> N
 
 def test_the_filler_note_quotes_what_earned_nothing() -> None:
     note = filler_note(["We would launch to a small group first.", "Quality matters a lot"])
-    assert note == ("Read as general talk: \u201cWe would launch to a small group first.\u201d; \u201cQuality matters a "
-                    "lot\u201d. Sharpen each with a decision, a number or a reason, or cut it.")
+    assert note == ("Read as general talk: \u201cWe would launch to a small group first.\u201d; "
+                    "\u201cQuality matters a lot\u201d. Sharpen each with a decision, a number or a reason, or cut it.")
     many = filler_note([f"Sentence {i} says little." for i in range(5)])
     assert "\u201cSentence 2 says little.\u201d and 2 more." in many and "Sentence 3" not in many
     assert "..." in filler_note(["word " * 40])  # a long sentence is cut at a word boundary
@@ -74,3 +83,20 @@ def test_a_criterion_given_no_anchors_gets_advice_about_its_own_topic() -> None:
                                    "before launch, tied to this question.")
     card = build(rubric, [_result("safety", 3), _result("evals", 1)], [], {})
     assert card.summary.improvement.startswith("evals: Go beyond naming it: explain your reasoning on LLM evals")
+
+
+def test_a_raised_level_leaves_a_card_that_agrees_with_itself() -> None:
+    """An upheld dispute once patched the level alone: "To reach level 3" stayed under a criterion at its top."""
+    card = build(RUBRIC, [_result("failure_def", 1), _result("labels", 2)], [], {})
+    card.criteria[0].missing = ["Not shown: timing", next_step(RUBRIC.criteria[0], 1)]
+    up = raise_level(RUBRIC, card, "failure_def", 3, ["We call a breakdown any stop over 10 minutes."])
+    top = up.criteria[0]
+    assert (top.level, top.scale_level) == (3, 2)  # the rubric's own 0-2 scale follows
+    assert top.missing == [] and top.evidence == ["We call a breakdown any stop over 10 minutes."]
+    assert up.summary.strengths[0] == "failure_def (level 2 of 0-2)"
+    assert up.overall is not None and card.overall is not None and up.overall.score > card.overall.score
+    assert up.flags[-1] == "failure_def was raised to level 3 after a dispute."
+    mid = raise_level(RUBRIC, card, "failure_def", 2).criteria[0]
+    assert mid.missing == ["Not shown: timing", next_step(RUBRIC.criteria[0], 2)]
+    held = build(RUBRIC, [_result("failure_def", 1), _result("labels", 2)], [], {}, ceiling=BELOW_BAR)
+    assert raise_level(RUBRIC, held, "labels", 3).overall.score <= BELOW_BAR  # type: ignore[union-attr]
