@@ -227,15 +227,16 @@ def _reason(v: str) -> str:
 # description} objects, a name alone, a weight written "30%", no id (one is made from the name), and notes for
 # people it ignores (IGNORED_KEYS); it is what checks meaning (for example unique ids). Any other key is accepted,
 # not read, and named back in the response's rubric_warnings.
+# Weights written as text, in forms the grader reads (documented, not exhaustive: any other text is a 422).
+WEIGHT_TEXT_PATTERN = r"^(?:[1-9][0-9]?(?:\.[0-9]+)?(?:%| points| pts| marks)?|x[1-9]|1/[1-9]|low|medium|high)$"
 RUBRIC_CRITERION: dict[str, Any] = {
     "type": "object", "required": ["description"],
     "properties": {
         "id": {"type": "string", "minLength": 1, "maxLength": 80, "pattern": NONBLANK},
         "description": {"type": "string", "minLength": 1, "maxLength": MAX_ANCHOR_CHARS, "pattern": NONBLANK},
         "weight": {"anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": 100},
-                             # the written forms the grader reads, not every text: anything else is a 422
-                             {"type": "string", "examples": ["30%", "25 points", "1/3", "high"], "pattern":
-                              r"^(?:[1-9][0-9]?(?:\.[0-9]+)?(?:%| points| pts| marks)?|x[1-9]|1/[1-9]|low|medium|high)$"}]},
+                             {"type": "string", "examples": ["30%", "25 points", "1/3", "high"],
+                              "pattern": WEIGHT_TEXT_PATTERN}]},
         "name": {"type": "string", "maxLength": 200, "pattern": NO_NUL},
         "levels": {"type": "array", "minItems": 2, "maxItems": MAX_LEVELS,
                    "items": {"type": "string", "minLength": 1, "maxLength": MAX_ANCHOR_CHARS, "pattern": NONBLANK}},

@@ -43,7 +43,7 @@ ANCHOR_MATCH = 0.5  # the checked sentences state the next level's anchor when a
 # evaluating the drafts well is so important") averaged with a neighbouring bullet can lift a re-grade without
 # saying anything the anchor asks for. The largest value that changed no decision on either calibration dispute set
 # (0.40 lost one fair dispute of 16); platitudes appended to the bank's non-strong exemplars and quoted in a
-# dispute were upheld 30 times in 2,853 before, 11 after (python -m evals.dispute_probe).
+# dispute were upheld 30 times in 2,853 before, 11 after (python -m evals.platitude_probe --disputes).
 REGRADE_MEETS = 0.35
 MIN_QUOTE_WORDS = 5  # a quoted phrase shorter than this is a term ("not just 'edge cases'"), not a claimed quote
 

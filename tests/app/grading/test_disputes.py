@@ -142,7 +142,7 @@ def test_a_criterion_given_no_anchors_is_told_what_its_next_level_asks_in_its_ow
 def test_a_platitude_quoted_in_a_dispute_does_not_raise_a_level(grader: EmbeddedGrader, bank: QuestionBank,
                                                                  question_id: str, exemplar_id: str, talk: str) -> None:
     """An on-topic platitude lifted the re-grade through the windows it joined, and the dispute was upheld (these
-    three were; `python -m evals.dispute_probe` counts the rest)."""
+    three were; `python -m evals.platitude_probe --disputes` counts the rest)."""
     q = bank.get(question_id)
     assert q is not None
     rubric = from_question(q)
