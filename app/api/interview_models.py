@@ -56,14 +56,21 @@ class ScorecardOut(BaseModel):
     rubric_warnings: list[str] | None = None
 
 
-class DisputeOut(BaseModel):
-    id: str
+class DisputeDecisionOut(BaseModel):
+    """What every dispute reports: the contested criterion, the reason, and how it was decided."""
+
     criterion_id: str
     reason: str
     decision: str
     old_level: int
     new_level: int
     explanation: str
+
+
+class DisputeOut(DisputeDecisionOut):
+    """A dispute stored with an interview."""
+
+    id: str
     created_at: str
 
 
@@ -71,15 +78,9 @@ class DisputeResult(DisputeOut):
     scorecard: ScorecardOut
 
 
-class GradeDisputeOut(BaseModel):
+class GradeDisputeOut(DisputeDecisionOut):
     """A dispute of a stateless grade: the decision, the sentences re-read, and the card after it."""
 
-    criterion_id: str
-    reason: str
-    decision: str
-    old_level: int
-    new_level: int
-    explanation: str
     checked: list[str] = []
     scorecard: ScorecardOut
 
