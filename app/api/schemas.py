@@ -221,14 +221,14 @@ def _reason(v: str) -> str:
     return v
 
 
+# Weights written as text, in forms the grader reads (documented, not exhaustive: any other text is a 422).
+WEIGHT_TEXT_PATTERN = r"^(?:[1-9][0-9]?(?:\.[0-9]+)?(?:%| points| pts| marks)?|x[1-9]|1/[1-9]|low|medium|high)$"
 # The documented form of one inline criterion, or a plain string (its description); the grader's rubric parser
 # also takes other names for each field (ALIASES: anchors, criterion, title, desc, text, points, ...), level
 # anchors keyed by level number, by a key carrying one ("Level 2") or by quality word, or given as {level,
 # description} objects, a name alone, a weight written "30%", no id (one is made from the name), and notes for
 # people it ignores (IGNORED_KEYS); it is what checks meaning (for example unique ids). Any other key is accepted,
 # not read, and named back in the response's rubric_warnings.
-# Weights written as text, in forms the grader reads (documented, not exhaustive: any other text is a 422).
-WEIGHT_TEXT_PATTERN = r"^(?:[1-9][0-9]?(?:\.[0-9]+)?(?:%| points| pts| marks)?|x[1-9]|1/[1-9]|low|medium|high)$"
 RUBRIC_CRITERION: dict[str, Any] = {
     "type": "object", "required": ["description"],
     "properties": {
