@@ -1,12 +1,14 @@
 """Do on-topic platitudes earn anything? A gaming probe of the grade and of disputes.
 
-    python -m evals.platitude_probe [--questions N] [--disputes]
+    python -m evals.platitude_probe [--questions N] [--disputes] [--platitudes FILE]
 
 Each non-strong exemplar of the bank gets one platitude appended as its own paragraph
 (evals/datasets/padding/probe_platitudes.txt) and is graded again: a fair grader raises no score and no level, since
-the sentence says nothing the rubric asks for. With --disputes, every criterion below the top is also disputed by
-quoting the platitude (app.grading.dispute.recheck), and none should be upheld. The exemplars are the bank's own
-answers and the platitudes were written for the probe; no held-out label is read.
+the sentence says nothing the rubric asks for. Set B (probe_platitudes_b.txt, `--platitudes`) was written before the
+padding head was refitted on on-topic padding, so it measures that refit on sentences it never saw. With
+--disputes, every criterion below the top is also disputed by quoting the platitude (app.grading.dispute.recheck),
+and none should be upheld. The exemplars are the bank's own answers and the platitudes were written for the probe;
+no held-out label is read.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from app.settings import ROOT, get_settings
 from rag.embedder import SentenceTransformerEmbedder
 
 PLATITUDES = ROOT / "evals" / "datasets" / "padding" / "probe_platitudes.txt"
+SET_B = PLATITUDES.with_name("probe_platitudes_b.txt")  # written before the padding head saw on-topic padding
 RISE = 0.05  # points: a score change below this is rounding, not a rise
 
 
@@ -54,11 +57,12 @@ def _cases(questions: int | None, quiet: bool) -> Iterator[tuple[str, GradingRub
 
 
 def probe(grader: EmbeddedGrader, questions: int | None = None, disputes: bool = False,
-          quiet: bool = False) -> Findings:
+          quiet: bool = False, path: Path = PLATITUDES) -> Findings:
+    talks = platitudes(path)
     out = Findings()
     for label, rubric, text in _cases(questions, quiet):
         base = grader.grade(rubric, text)
-        for talk in platitudes():
+        for talk in talks:
             answer = f"{text}\n\n{talk}"
             card = grader.grade(rubric, answer)
             if card.abstained or base.abstained or card.overall is None or base.overall is None:
@@ -82,10 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals.platitude_probe", description=__doc__.split("\n\n")[0])
     ap.add_argument("--questions", type=int, default=None, help="only the bank's first N questions")
     ap.add_argument("--disputes", action="store_true", help="also dispute every criterion below the top")
+    ap.add_argument("--platitudes", type=Path, default=PLATITUDES, metavar="FILE",
+                    help=f"one platitude per line (default {PLATITUDES.relative_to(ROOT)}; set B: {SET_B.name})")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    f = probe(EmbeddedGrader(SentenceTransformerEmbedder()), args.questions, args.disputes, args.quiet)
+    f = probe(EmbeddedGrader(SentenceTransformerEmbedder()), args.questions, args.disputes, args.quiet,
+              args.platitudes)
     lines = [f"answers graded with a platitude appended: {f.graded}",
              f"scores raised: {f.scores_raised} (largest +{f.largest_rise:.1f} points); criterion levels raised: "
              f"{f.levels_raised}"]

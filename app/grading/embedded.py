@@ -72,7 +72,7 @@ from rag.lexical import tokenize
 
 log = logging.getLogger(__name__)
 
-GRADER_VERSION = "embedded-2.11"
+GRADER_VERSION = "embedded-2.12"
 PARAMS_FILE = Path(__file__).parent / "params.json"
 MAX_EVIDENCE = 2
 RELEVANT = 0.35  # a sentence this close to one of a criterion's points is about that criterion
@@ -103,6 +103,14 @@ PADDING_P, PADDING_P_SPECIFIC = 0.5, 0.7
 # of the adversarial slice came within 0.6 of one, while plain statements of strong answers did ("The CEO's real
 # worry is competitors pulling ahead": 0.70).
 PADDING_REL = 0.6
+# ... unless the head is this sure and the sentence has no number, example or reason (embedded-2.12): an on-topic
+# platitude can sit as close to a criterion as a plain statement ("Stakeholders need to feel heard and aligned
+# throughout the whole process": 0.62 from a stakeholder criterion, p 0.90). With the head refitted on on-topic
+# padding, the calibration sets grade the same for any value in 0.5-0.7 (band QWK: gold calib 0.852; foreign-style
+# calib 0.841, against 0.832 without this rule); below 0.6 a meets-the-bar calibration exemplar lost a terse sentence
+# naming its stakeholders (p 0.57) and was held below the bar as mostly padding. Between 0.6 and 0.7 the choice was
+# made after both had been measured on the held-out sets (README, "Padding earns nothing"), so it is not blind.
+PADDING_P_SURE = 0.7
 # An answer whose words are at least this share filler and padding (case answers, padding head on) is held below the
 # bar overall, however its remaining sentences grade: interviewers call such an answer waffle. On the calibration
 # sets (gold calib inline, foreign-style calib), every answer labelled meets-the-bar or strong had a share of 0.30 or
@@ -441,7 +449,7 @@ class EmbeddedGrader:
                 continue
             elif ((rel[i] - filler[i] < FILLER_MARGIN or filler[i] >= FILLER_SIM) and not specificity(norm)) or \
                     (padding[i] >= (PADDING_P if not specificity(norm) else PADDING_P_SPECIFIC)
-                     and rel[i] < PADDING_REL):
+                     and (rel[i] < PADDING_REL or (padding[i] >= PADDING_P_SURE and not specificity(norm)))):
                 flags.append("filler_ignored")
                 filler_ix.append(i)
             else:

@@ -4,10 +4,12 @@ Verbose answers wrap a thin core in sentences such as "Monitoring is so importan
 "At the end of the day, it's about trust". They sit close to the rubric by topic, so similarity to the rubric
 lets them through, and similarity to a handful of filler prototypes misses them because each is about the
 question's own subject. What they share is a register, not a topic: no decision, no mechanism, no number. A
-logistic head over the sentence embedding learns that register from two sides, reference-answer sentences of the
-calibration rubrics (substance) and a bank of padding sentences written for the purpose
-(evals/datasets/padding/sentences.txt). It is trained by `python -m evals.train_generic` and stored as one weight
-per embedding dimension in data/generic_head.json; it only applies to vectors from the embedder it was trained on.
+logistic head over the sentence embedding learns that register from two sides: reference-answer sentences of the
+calibration rubrics (substance), and padding sentences written for the purpose, generic ones
+(evals/datasets/padding/sentences.txt) and platitudes about each calibration question's own subject (on_topic.txt),
+without which a platitude in the question's nouns read as substance. It is trained by
+`python -m evals.train_generic` and stored as one weight per embedding dimension in data/generic_head.json; it only
+applies to vectors from the embedder it was trained on.
 """
 
 from __future__ import annotations

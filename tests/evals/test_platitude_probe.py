@@ -15,3 +15,14 @@ def test_the_probe_grades_and_disputes_each_platitude(real_embedder) -> None:  #
     assert found.disputes > 0
     assert 0 <= found.scores_raised <= found.graded and found.largest_rise >= 0
     assert all(re.fullmatch(r"[\w-]+/[\w-]+ \w+ \d->\d: .+", u) for u in found.upheld), found.upheld
+
+
+def test_neither_probe_set_is_in_the_padding_heads_training_data() -> None:
+    """The probe asks whether the padding head generalises, so its sentences must not be training data."""
+    from evals.platitude_probe import SET_B
+    from evals.train_generic import on_topic, padding
+
+    trained = set(padding()) | {t for t, _ in on_topic()}
+    probes = set(platitudes()) | set(platitudes(SET_B))
+    assert len(platitudes(SET_B)) == 10
+    assert not probes & trained

@@ -127,3 +127,26 @@ def test_an_answer_that_is_mostly_padding_is_held_below_the_bar(grader: Embedded
     items = [(from_question(x), e.text) for x in bank for e in x.exemplars if e.band.value in ("meets_bar", "strong")]
     held = [c for c in grader.grade_many(items) if FLAG_TEXT["mostly_padding"] in c.flags]
     assert held == []
+
+
+def test_a_platitude_on_a_neighbouring_topic_earns_nothing(grader: EmbeddedGrader, bank: QuestionBank) -> None:
+    """A platitude about evaluation and trust, appended as its own paragraph, raises no score and no level.
+
+    The platitude probe's three on-topic sentences (evals/datasets/padding/probe_platitudes.txt), on two questions
+    they were not written about; under embedded-2.11 they raised these exemplars by up to 17.5 points. On their own
+    question (support-reply-drafts) they still can: the README's known gap.
+    """
+    talk = ["Honestly, evaluating the drafts well is so important, and it is often overlooked by teams.",
+            "Measuring whether the drafts really help agents is honestly the heart of this whole feature.",
+            "Customer trust is everything here, so the drafts have to be genuinely good for the customers."]
+    for qid in ("planning-when-feasibility-unknown", "law-firm-knowledge-rag-vs-finetune"):
+        q = bank.get(qid)
+        assert q is not None
+        rubric = from_question(q)
+        weak = [e.text for e in q.exemplars if e.quality.value != "strong"]
+        assert weak
+        for before, text in zip(grader.grade_many([(rubric, t) for t in weak]), weak):
+            for after in grader.grade_many([(rubric, f"{text}\n\n{t}") for t in talk]):
+                assert before.overall is not None and after.overall is not None
+                assert after.overall.score <= before.overall.score + 1e-9, (qid, text[:60])
+                assert all(a.level <= b.level for a, b in zip(after.criteria, before.criteria)), (qid, text[:60])

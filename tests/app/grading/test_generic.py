@@ -38,3 +38,17 @@ def test_shipped_head_tells_padding_from_substance(real_embedder) -> None:  # ty
                  "The rules engine keeps eligibility; the model only suggests a reason code that an agent confirms."]
     p = head.probability(real_embedder.embed(padding + substance))
     assert (p[:2] >= 0.5).all() and (p[2:] < 0.5).all(), p
+
+
+@pytest.mark.slow
+def test_a_platitude_in_the_topics_words_is_padding(real_embedder) -> None:  # type: ignore[no-untyped-def]
+    """A platitude in the question's own nouns is still padding; a plain statement of fact in them is not. Written
+    here, in none of the training files."""
+    head = load_generic_head(real_embedder.name, real_embedder.dim, GENERIC_FILE)
+    assert head is not None
+    platitudes = ["Getting the triage order right is honestly what this whole product lives or dies on.",
+                  "Shoppers have to genuinely love the search results, and that matters more than anything."]
+    plain = ["We route a message to the top of the queue when a nurse confirms the model's urgent flag.",
+             "Nurses told us they ignore any flag they cannot see the reason for."]
+    p = head.probability(real_embedder.embed(platitudes + plain))
+    assert (p[:2] >= 0.5).all() and (p[2:] < 0.5).all(), p
