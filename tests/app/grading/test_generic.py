@@ -28,27 +28,25 @@ def test_off_for_another_embedder_or_dimension(tmp_path: Path) -> None:
     assert load_generic_head("toy", 2, tmp_path / "missing.json") is None
 
 
+# Pairs of padding and substance, written here and in none of the training files. The second pair is in the
+# question's own nouns: a platitude about the topic is still padding, a plain statement of fact about it is not.
+CASES = [
+    (["Honestly, I think the most important thing here is to always keep the user in mind.",
+      "There are many ways one could go about this, and each has its merits."],
+     ["I'd gate the launch on precision of at least 95% on a 500-message sample labelled by two nurses.",
+      "The rules engine keeps eligibility; the model only suggests a reason code that an agent confirms."]),
+    (["Getting the triage order right is honestly what this whole product lives or dies on.",
+      "Shoppers have to genuinely love the search results, and that matters more than anything."],
+     ["We route a message to the top of the queue when a nurse confirms the model's urgent flag.",
+      "Nurses told us they ignore any flag they cannot see the reason for."]),
+]
+
+
 @pytest.mark.slow
-def test_shipped_head_tells_padding_from_substance(real_embedder) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("padding", "substance"), CASES, ids=["generic", "on_topic"])
+def test_shipped_head_tells_padding_from_substance(real_embedder, padding: list[str],  # type: ignore[no-untyped-def]
+                                                   substance: list[str]) -> None:
     head = load_generic_head(real_embedder.name, real_embedder.dim, GENERIC_FILE)
     assert head is not None
-    padding = ["Honestly, I think the most important thing here is to always keep the user in mind.",
-               "There are many ways one could go about this, and each has its merits."]
-    substance = ["I'd gate the launch on precision of at least 95% on a 500-message sample labelled by two nurses.",
-                 "The rules engine keeps eligibility; the model only suggests a reason code that an agent confirms."]
     p = head.probability(real_embedder.embed(padding + substance))
-    assert (p[:2] >= 0.5).all() and (p[2:] < 0.5).all(), p
-
-
-@pytest.mark.slow
-def test_a_platitude_in_the_topics_words_is_padding(real_embedder) -> None:  # type: ignore[no-untyped-def]
-    """A platitude in the question's own nouns is still padding; a plain statement of fact in them is not. Written
-    here, in none of the training files."""
-    head = load_generic_head(real_embedder.name, real_embedder.dim, GENERIC_FILE)
-    assert head is not None
-    platitudes = ["Getting the triage order right is honestly what this whole product lives or dies on.",
-                  "Shoppers have to genuinely love the search results, and that matters more than anything."]
-    plain = ["We route a message to the top of the queue when a nurse confirms the model's urgent flag.",
-             "Nurses told us they ignore any flag they cannot see the reason for."]
-    p = head.probability(real_embedder.embed(platitudes + plain))
     assert (p[:2] >= 0.5).all() and (p[2:] < 0.5).all(), p
