@@ -26,6 +26,7 @@ from app.content import load_bank
 from app.grading import EmbeddedGrader, GradingRubric, from_question
 from app.grading.dispute import recheck
 from app.settings import ROOT, get_settings
+from evals.train_generic import padding
 from rag.embedder import SentenceTransformerEmbedder
 
 PLATITUDES = ROOT / "evals" / "datasets" / "padding" / "probe_platitudes.txt"
@@ -34,7 +35,7 @@ RISE = 0.05  # points: a score change below this is rounding, not a rise
 
 
 def platitudes(path: Path = PLATITUDES) -> list[str]:
-    return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+    return padding(path)  # the same one-sentence-a-line format as the padding head's training files
 
 
 @dataclass

@@ -6,9 +6,9 @@ Substance: the sentences of the calibration rubrics' reference answers and of th
 strong (the bank's `calib` split and evals/datasets/foreign_calib). Padding: evals/datasets/padding/sentences.txt
 and on_topic.txt (platitudes about each calibration question's subject), written for the purpose. No test-split
 answer or rubric and no benchmark is read. Reproducible: the embedder is deterministic and the logistic regression
-is fitted with a fixed solver. `--cv K` first reports out-of-fold AUC
-and the share of each side on the wrong side of 0.5, with padding sentences and rubrics each kept in one fold (a
-question's on-topic padding in its question's fold).
+is fitted with a fixed solver. `--cv K` first reports out-of-fold AUC and the share of each side on the wrong side
+of 0.5, with padding sentences and rubrics each kept in one fold (a question's on-topic padding in its question's
+fold).
 """
 
 from __future__ import annotations

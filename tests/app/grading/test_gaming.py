@@ -17,6 +17,7 @@ from app.grading.scorecard import FLAG_TEXT
 from app.grading.screen import encoded, foreign_sentence, normalise, obfuscated
 from app.grading.text import segments
 from app.settings import ROOT
+from evals.platitude_probe import platitudes
 
 pytestmark = pytest.mark.slow
 
@@ -136,9 +137,8 @@ def test_a_platitude_on_a_neighbouring_topic_earns_nothing(grader: EmbeddedGrade
     they were not written about; under embedded-2.11 they raised these exemplars by up to 17.5 points. On their own
     question (support-reply-drafts) they still can: the README's known gap.
     """
-    talk = ["Honestly, evaluating the drafts well is so important, and it is often overlooked by teams.",
-            "Measuring whether the drafts really help agents is honestly the heart of this whole feature.",
-            "Customer trust is everything here, so the drafts have to be genuinely good for the customers."]
+    talk = platitudes()[:3]  # the three that name the drafts; the other two are generic
+    assert all("drafts" in t for t in talk)
     for qid in ("planning-when-feasibility-unknown", "law-firm-knowledge-rag-vs-finetune"):
         q = bank.get(qid)
         assert q is not None
